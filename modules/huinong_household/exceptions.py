@@ -1,0 +1,24 @@
+# This file is part of huinong.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.exceptions import UserError
+from trytond.model.exceptions import ValidationError
+
+
+class HouseholdValidationError(ValidationError):
+    pass
+
+
+class ResidentIDError(ValidationError):
+    pass
+
+
+class PhotoError(ValidationError):
+    pass
+
+
+class ClassPeriodError(ValidationError):
+    pass
+
+
+class ImportFileError(UserError):
+    pass
