@@ -4,12 +4,13 @@ import datetime as dt
 
 from sql.conditionals import Coalesce
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     DictSchemaMixin, ModelSQL, ModelView, Unique, fields, sequence_ordered)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .exceptions import ClassPeriodError, ResidentIDError
@@ -230,10 +231,12 @@ class HouseholdClass(ModelSQL, ModelView):
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         result = {}
-        for sub_ids in grouped_slice(household_ids):
+        for sub_ids in grouped_slice(
+                household_ids, backend.MAX_QUERY_PARAMS):
             cursor.execute(*table.select(
                     table.household, table.classification,
-                    where=reduce_ids(table.household, list(sub_ids))
+                    where=fields.SQL_OPERATORS['in'](
+                        table.household, list(sub_ids))
                     & (table.start_date <= date)
                     & (Coalesce(table.end_date, dt.date.max) >= date)))
             result.update(cursor)

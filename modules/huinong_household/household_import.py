@@ -258,11 +258,14 @@ class HouseholdImport(Wizard):
         households = OrderedDict()
         member_rows = []
         seen_ids = {}
+        # Heads whose row has an error: their members are not reported again
+        failed_heads = set()
         for number, row in body:
             if any(isinstance(v, float) and len(_text(v)) >= 15
                     for v in (cell(row, 'head_id'), cell(row, 'resident_id'))):
                 error(number, 'huinong_household.msg_import_id_as_number')
                 continue
+            head_id = relation = None
             try:
                 head_id = compact_resident_id(_text(cell(row, 'head_id')))
                 if not head_id:
@@ -358,6 +361,8 @@ class HouseholdImport(Wizard):
                     }
             except RowError as e:
                 error(number, e.message_id, **e.kwargs)
+                if relation == HEAD and head_id:
+                    failed_heads.add(head_id)
 
         # Members belong to a household of the file or of the database
         existing = {}
@@ -370,6 +375,8 @@ class HouseholdImport(Wizard):
                 existing[compact_resident_id(
                         party.huinong_resident_id)] = party
         for number, head_id, values in member_rows:
+            if head_id in failed_heads:
+                continue
             if head_id in households:
                 households[head_id]['members'].append((number, values))
             elif head_id in existing:

@@ -3,13 +3,15 @@
 import io
 
 from PIL import Image, UnidentifiedImageError
+from sql.aggregate import Count
 from sql.operators import Equal
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Exclude, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .exceptions import HouseholdValidationError, PhotoError, ResidentIDError
@@ -126,7 +128,8 @@ class Party(metaclass=PoolMeta):
         pool = Pool()
         Identifier = pool.get('party.identifier')
         result = {}
-        for sub in grouped_slice(parties):
+        for sub in grouped_slice(
+                parties, backend.MAX_QUERY_PARAMS):
             for identifier in Identifier.search([
                         ('party', 'in', [p.id for p in sub]),
                         ('type', '=', 'cn_ric'),
@@ -183,7 +186,8 @@ class Party(metaclass=PoolMeta):
         pool = Pool()
         ContactMechanism = pool.get('party.contact_mechanism')
         result = {}
-        for sub in grouped_slice(parties):
+        for sub in grouped_slice(
+                parties, backend.MAX_QUERY_PARAMS):
             for mechanism in ContactMechanism.search([
                         ('party', 'in', [p.id for p in sub]),
                         ('type', '=', 'mobile'),
@@ -237,10 +241,12 @@ class Party(metaclass=PoolMeta):
         member = Member.__table__()
         cursor = Transaction().connection.cursor()
         result = {p.id: 1 if p.huinong_household else None for p in parties}
-        for sub in grouped_slice(parties):
+        for sub in grouped_slice(
+                parties, backend.MAX_QUERY_PARAMS):
             cursor.execute(*member.select(
-                    member.household, member.id.count,
-                    where=reduce_ids(member.household, [p.id for p in sub]),
+                    member.household, Count(member.id),
+                    where=fields.SQL_OPERATORS['in'](
+                    member.household, [p.id for p in sub]),
                     group_by=[member.household]))
             for household, count in cursor:
                 result[household] += count
