@@ -25,7 +25,7 @@ class Party(metaclass=PoolMeta):
     __name__ = 'party.party'
 
     huinong_household = fields.Boolean(
-        "Household", readonly=True,
+        "Household",
         help="A rural household of the points supermarket programme.")
     huinong_village = fields.Many2One(
         'huinong.area', "Village", ondelete='RESTRICT',
