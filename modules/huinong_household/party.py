@@ -350,6 +350,38 @@ class Identifier(metaclass=PoolMeta):
                 'huinong_household.msg_resident_id_unique'),
             ]
 
+    @fields.depends('type', 'code')
+    def on_change_with_code(self):
+        if self.type == 'cn_ric':
+            return compact_resident_id(self.code) or self.code
+        return super().on_change_with_code()
+
+    @fields.depends('type', 'code')
+    def check_code(self):
+        # The party module asks python-stdnum's is_valid, which refuses the
+        # IDs of people born before their county code existed (see tools)
+        if self.type == 'cn_ric':
+            return
+        super().check_code()
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if values.get('type') == 'cn_ric' and values.get('code'):
+            code = compact_resident_id(values['code'])
+            if code:
+                values['code'] = code
+                if mode == 'create':
+                    values['code_compact'] = code
+        return values
+
+    def compute_fields(self, field_names=None):
+        values = super().compute_fields(field_names=field_names)
+        if (self.type == 'cn_ric' and 'code_compact' in values
+                and compact_resident_id(self.code)):
+            values['code_compact'] = compact_resident_id(self.code)
+        return values
+
     @classmethod
     def validate_fields(cls, identifiers, field_names):
         super().validate_fields(identifiers, field_names)

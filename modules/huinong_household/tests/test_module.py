@@ -115,6 +115,29 @@ class HuinongHouseholdTestCase(ModuleTestCase):
                         'relation': 'child', 'resident_id': '1234'}])
 
     @with_transaction()
+    def test_resident_id_code_newer_than_birth(self):
+        "A Baisha ID (469025, since 2002) of a person born before is valid"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Member = pool.get('huinong.household.member')
+        v1, _, _ = self._villages()
+        party = self._household(
+            v1, 1, huinong_resident_id='469025199501011237')
+        self.assertEqual(party.huinong_resident_id, '469025199501011237')
+        self.assertEqual(party.huinong_birth_date, dt.date(1995, 1, 1))
+        member, = Member.create([{'household': party.id, 'name': "妻",
+                    'relation': 'spouse',
+                    'resident_id': '46902519960202124x'}])
+        self.assertEqual(member.resident_id, '46902519960202124X')
+        self.assertEqual(member.birth_date, dt.date(1996, 2, 2))
+        self.assertEqual(Party.search([
+                    ('huinong_resident_id', '=', '469025199501011237')]),
+            [party])
+        # an unknown province is refused
+        with self.assertRaises(ValidationError):
+            self._household(v1, 2, huinong_resident_id='990000199501011235')
+
+    @with_transaction()
     def test_resident_id_unique(self):
         "The database refuses a head's resident ID twice"
         v1, v2, _ = self._villages()
