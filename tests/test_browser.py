@@ -1,0 +1,369 @@
+# This file is part of huinong.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The sao web client in a real browser (headless Debian chromium).
+
+Builds a small demo database with scripts/setup_db.py (40 households),
+starts trytond serving sao on a free loopback port, logs in as the
+七坊镇 office user and checks that the interface is Chinese and that the
+household list holds exactly the households of 七坊镇 (compared with the
+database).  Screenshots go to $HUINONG_ARTIFACTS (default artifacts/).
+
+The database is SQLite in a temporary folder, or PostgreSQL when
+scripts/test runs its PostgreSQL pass (HUINONG_TEST_BACKEND=postgresql and
+TRYTOND_DATABASE_URI set): then a database of its own, dropped at the end.
+
+Skipped only when chromium, the sao folder or the playwright package is
+missing AND the environment is not CI; with CI=true a missing piece fails.
+Paths: HUINONG_CHROMIUM (default /usr/bin/chromium), HUINONG_SAO_DIR
+(default var/sao/www, fetched by `. scripts/lib.sh; huinong_sao`).
+"""
+import contextlib
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SETUP_DB = os.path.join(ROOT, 'scripts', 'setup_db.py')
+CHROMIUM = os.environ.get('HUINONG_CHROMIUM', '/usr/bin/chromium')
+SAO_DIR = os.environ.get('HUINONG_SAO_DIR') or os.path.join(
+    ROOT, 'var', 'sao', 'www')
+IN_CI = os.environ.get('CI', '').lower() in {'true', '1', 'yes'}
+CHROMIUM_ARGS = [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--disable-dev-shm-usage',
+    ]
+HOUSEHOLDS = 40
+LOGIN = 'qifang_office'
+TOWNSHIP = '七坊镇'
+ADMIN_PASSWORD = 'admin-browser-test'
+DEMO_PASSWORD = 'browser-test-2024'
+# Milliseconds Playwright waits for an element (the first page load
+# compiles a lot of JavaScript on a slow machine)
+TIMEOUT = 60_000
+
+
+def artifacts_dir():
+    path = os.environ.get('HUINONG_ARTIFACTS') or os.path.join(
+        ROOT, 'artifacts')
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def missing_pieces():
+    "What the test needs and this machine lacks, as sentences"
+    missing = []
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        missing.append("no chromium at %s (apt-get install chromium "
+            "fonts-noto-cjk, or set HUINONG_CHROMIUM)" % CHROMIUM)
+    if not os.path.isfile(os.path.join(SAO_DIR, 'index.html')):
+        missing.append("no sao web client in %s (. scripts/lib.sh; "
+            "huinong_sao)" % SAO_DIR)
+    if importlib.util.find_spec('playwright') is None:
+        missing.append("the playwright package is not installed "
+            "(pip install -e '.[test]')")
+    return missing
+
+
+def clean_env():
+    """The environment for setup_db and trytond: only our configuration
+    file decides the database (no TRYTOND_* / DB_* of the test runner)"""
+    env = {k: v for k, v in os.environ.items()
+        if not k.startswith('TRYTOND_') and k not in {
+            'DB_NAME', 'DB_CACHE', 'TRYTONPASSFILE'}}
+    env['PYTHONUNBUFFERED'] = '1'
+    return env
+
+
+class BrowserTestCase(unittest.TestCase):
+    "sao in headless chromium against a demo database"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        missing = missing_pieces()
+        if missing:
+            reason = "; ".join(missing)
+            if IN_CI:
+                raise RuntimeError(
+                    "CI=true and the browser test cannot run: " + reason)
+            raise unittest.SkipTest(reason)
+
+        # A failure screenshot of an earlier run would mislead
+        for name in ['menu', 'households', 'failure']:
+            path = os.path.join(artifacts_dir(), 'browser-%s.png' % name)
+            if os.path.exists(path):
+                os.remove(path)
+
+        cls.tmp = tempfile.mkdtemp(prefix='huinong-browser-')
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.port = free_port()
+        cls.url = 'http://127.0.0.1:%d/' % cls.port
+        cls.setup_backend()
+        cls.config = os.path.join(cls.tmp, 'trytond.conf')
+        with open(cls.config, 'w') as fp:
+            fp.write(cls.config_text())
+
+        # The demo database
+        start = time.monotonic()
+        result = subprocess.run([sys.executable, SETUP_DB,
+                '-c', cls.config, '-d', cls.db_name,
+                '--password', ADMIN_PASSWORD, '--demo-password', DEMO_PASSWORD,
+                '--demo', '--households', str(HOUSEHOLDS), '--quiet'],
+            cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, timeout=900)
+        if result.returncode:
+            raise RuntimeError("setup_db.py failed (exit %d):\n%s" % (
+                    result.returncode, result.stdout))
+        cls.setup_seconds = time.monotonic() - start
+
+        # The server; -d loads the pool at start (trytond 8.0.12 does not
+        # load it on a first request, see scripts/demo)
+        cls.server_log = open(os.path.join(cls.tmp, 'trytond.log'), 'w+')
+        cls.addClassCleanup(cls.server_log.close)
+        cls.server = subprocess.Popen([sys.executable, '-m', 'trytond.cli',
+                '-c', cls.config, '-d', cls.db_name],
+            cwd=ROOT, env=clean_env(), stdout=cls.server_log,
+            stderr=subprocess.STDOUT)
+        cls.addClassCleanup(cls.stop_server)
+        cls.wait_for_server()
+
+    @classmethod
+    def setup_backend(cls):
+        uri = os.environ.get('TRYTOND_DATABASE_URI') or os.environ.get(
+            'TRYTOND_DATABASE__URI')
+        if (os.environ.get('HUINONG_TEST_BACKEND') == 'postgresql'
+                and uri and uri.startswith('postgresql')):
+            cls.backend = 'postgresql'
+            cls.db_uri = uri
+            cls.db_name = 'hn_browser_%d_%d' % (int(time.time()), os.getpid())
+            cls.addClassCleanup(cls.drop_postgresql)
+        else:
+            cls.backend = 'sqlite'
+            cls.db_uri = 'sqlite://'
+            cls.db_name = 'browser'
+
+    @classmethod
+    def config_text(cls):
+        lines = [
+            '[database]',
+            'uri = %s' % cls.db_uri,
+            'path = %s' % os.path.join(cls.tmp, 'db'),
+            '[web]',
+            'listen = 127.0.0.1:%d' % cls.port,
+            'root = %s' % SAO_DIR,
+            '[session]',
+            # Every run logs in again from the same address
+            'max_attempt = 100',
+            ]
+        return '\n'.join(lines) + '\n'
+
+    @classmethod
+    def postgresql_dsn(cls, database):
+        uri = urllib.parse.urlsplit(cls.db_uri)
+        return urllib.parse.urlunsplit(
+            uri._replace(path='/' + database, query=''))
+
+    @classmethod
+    def drop_postgresql(cls):
+        import psycopg
+        with psycopg.connect(cls.postgresql_dsn('postgres'),
+                autocommit=True, connect_timeout=10) as conn:
+            conn.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)'
+                % cls.db_name)
+
+    @classmethod
+    def wait_for_server(cls, timeout=120):
+        deadline = time.monotonic() + timeout
+        while True:
+            if cls.server.poll() is not None:
+                raise RuntimeError("trytond exited with %s:\n%s" % (
+                        cls.server.returncode, cls.read_server_log()))
+            try:
+                with urllib.request.urlopen(cls.url, timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("trytond does not answer on %s after "
+                    "%ds:\n%s" % (cls.url, timeout, cls.read_server_log()))
+            time.sleep(0.2)
+
+    @classmethod
+    def read_server_log(cls):
+        cls.server_log.flush()
+        cls.server_log.seek(0)
+        return cls.server_log.read()[-5000:]
+
+    @classmethod
+    def stop_server(cls):
+        if cls.server.poll() is None:
+            cls.server.terminate()
+            try:
+                cls.server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                cls.server.kill()
+                cls.server.wait(timeout=15)
+
+    # --- the database, as the test's oracle ---------------------------------
+
+    def query(self, sql):
+        if self.backend == 'sqlite':
+            import sqlite3
+            path = os.path.join(self.tmp, 'db', self.db_name + '.sqlite')
+            with contextlib.closing(sqlite3.connect(path)) as conn:
+                return conn.execute(sql).fetchall()
+        import psycopg
+        with psycopg.connect(self.postgresql_dsn(self.db_name)) as conn:
+            return conn.execute(sql).fetchall()
+
+    def households(self):
+        "(resident ID, head, township) of every active household"
+        return self.query(
+            "SELECT i.code, p.name, t.name "
+            "FROM party_party AS p "
+            "JOIN party_identifier AS i "
+                "ON i.party = p.id AND i.type = 'cn_ric' "
+            "JOIN huinong_area AS v ON v.id = p.huinong_village "
+            "JOIN huinong_area AS t ON t.id = v.parent "
+            "WHERE p.huinong_household AND p.active")
+
+    # --- the browser --------------------------------------------------------
+
+    def setUp(self):
+        from playwright.sync_api import sync_playwright
+        self.playwright = sync_playwright().start()
+        self.addCleanup(self.playwright.stop)
+        profile = os.path.join(
+            self.tmp, 'chromium-profile-%s' % self._testMethodName)
+        self.context = self.playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True,
+            args=CHROMIUM_ARGS, locale='zh-CN',
+            viewport={'width': 1400, 'height': 900})
+        self.addCleanup(self.context.close)
+        self.context.set_default_timeout(TIMEOUT)
+        self.page = (self.context.pages[0] if self.context.pages
+            else self.context.new_page())
+        self.console = []
+        self.page.on('console', lambda m: self.console.append(
+                '%s: %s' % (m.type, m.text)))
+        self.page.on('pageerror', lambda e: self.console.append(
+                'pageerror: %s' % e))
+
+    def screenshot(self, name):
+        path = os.path.join(artifacts_dir(), 'browser-%s.png' % name)
+        self.page.screenshot(path=path, full_page=True)
+        return path
+
+    def run(self, result=None):
+        # A screenshot of the page as it was when the test failed
+        failures = len(result.failures) + len(result.errors) if result else 0
+        outcome = super().run(result)
+        if result and len(result.failures) + len(result.errors) > failures:
+            print("server log:\n%s\nbrowser console:\n%s" % (
+                    self.read_server_log(),
+                    '\n'.join(getattr(self, 'console', [])[-50:])),
+                file=sys.stderr)
+        return outcome
+
+    def login(self, login, password):
+        page = self.page
+        # The database comes from the URL: the login dialog asks the login,
+        # then the password in a second dialog
+        page.goto(self.url + '#' + self.db_name)
+        # Submitting before sao has filled the database field (from
+        # common.db.list: a read-only input for one database, a select for
+        # several) does nothing: wait until it shows ours
+        page.wait_for_function("""db => Array.from(
+                document.querySelectorAll('.login-dialog [name=database]'))
+            .some(e => e.offsetParent !== null && e.value === db)""",
+            arg=self.db_name)
+        page.locator('.login-dialog #login').fill(login)
+        page.locator('.login-dialog #login').press('Enter')
+        page.locator('#ask-dialog-entry').fill(password)
+        page.locator('#ask-dialog-entry').press('Enter')
+
+    def menu_rows(self, title):
+        return self.page.locator('#menu tr').filter(
+            has=self.page.locator('.column-char[title="%s"]' % title))
+
+    def test_township_office_sees_its_households_in_chinese(self):
+        "七坊镇 office: Chinese menu, only the households of 七坊镇"
+        from playwright.sync_api import expect
+        page = self.page
+        households = self.households()
+        self.assertEqual(len(households), HOUSEHOLDS)
+        mine = {code for code, _, township in households
+            if township == TOWNSHIP}
+        others = {code for code, _, township in households
+            if township != TOWNSHIP}
+        self.assertTrue(mine and others,
+            "the demo data must have households in and out of %s" % TOWNSHIP)
+
+        try:
+            self.login(LOGIN, DEMO_PASSWORD)
+            # The menu is Chinese: module strings (modules/*/locale/zh_CN.po)
+            expect(self.menu_rows('惠农超市')).to_have_count(1)
+            # and a core Tryton one (party's zh_CN translation)
+            expect(self.menu_rows('参与者')).to_have_count(1)
+            # The user shown in the header is the township office's
+            expect(page.locator('body')).to_contain_text('七坊镇惠农超市办')
+            self.screenshot('menu')
+
+            # 惠农超市 > 农户 > 农户: a submenu and its list, same name
+            self.menu_rows('惠农超市').locator('.expander').click()
+            expect(self.menu_rows('农户')).to_have_count(1)
+            self.menu_rows('农户').locator('.expander').click()
+            expect(self.menu_rows('农户')).to_have_count(2)
+            self.menu_rows('农户').nth(1).locator('.column-char').click()
+
+            tab = page.locator('#tabcontent .tab-pane.active')
+            expect(tab.locator('.title')).to_contain_text('农户')
+            # The first domain tab is 贫困户; 全部 lists every household
+            tab.locator('.nav-tabs a', has_text='全部').click()
+            expect(tab.locator('.nav-tabs li.active')).to_contain_text('全部')
+            # The record counter says "_/N" once the list is loaded
+            expect(tab.locator('.badge').first).to_have_text(
+                '_/%d' % len(mine))
+            header = tab.locator('table.tree thead')
+            for label in ['户主', '身份证号', '乡镇']:
+                expect(header).to_contain_text(label)
+            rows = tab.locator('table.tree > tbody > tr')
+            expect(rows).to_have_count(len(mine))
+            texts = rows.all_inner_texts()
+            self.screenshot('households')
+        except Exception:
+            self.screenshot('failure')
+            raise
+
+        shown = set()
+        for text in texts:
+            codes = [c for c in mine | others if c in text]
+            self.assertEqual(len(codes), 1,
+                "row %r should show one resident ID of the database" % text)
+            shown.add(codes[0])
+            self.assertIn(TOWNSHIP, text)
+        self.assertEqual(shown, mine,
+            "the list must show every household of %s" % TOWNSHIP)
+        self.assertFalse(shown & others,
+            "households of other townships are shown")
+
+
+if __name__ == '__main__':
+    unittest.main()
