@@ -5,6 +5,8 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
+from .test_sms import SMSTestCase  # noqa: F401
+
 
 class HuinongTestCase(ModuleTestCase):
     "Test Huinong core module"
