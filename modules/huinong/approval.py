@@ -277,6 +277,28 @@ class ApprovalMixin(Workflow):
         raise NotImplementedError
 
     @classmethod
+    def _approval_protected_fields(cls):
+        "Fields that only the workflow may write"
+        fields_ = {cls._transition_state, 'approvals', 'return_reason'}
+        for definition in cls._approval_steps.values():
+            fields_.update(f for f in [
+                    definition.by_field, definition.at_field] if f)
+        return fields_
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        super().check_modification(
+            mode, records, values=values, external=external)
+        # A client writing the state or a sign-off would skip the chain:
+        # buttons and wizards write them without access checks instead
+        if mode == 'write' and external and values:
+            protected = set(values) & cls._approval_protected_fields()
+            if protected:
+                raise AccessError(gettext(
+                        'huinong.msg_approval_protected_field',
+                        fields=', '.join(sorted(protected))))
+
+    @classmethod
     def copy(cls, records, default=None):
         default = default.copy() if default is not None else {}
         default.setdefault('approvals')

@@ -347,9 +347,22 @@ class Card(ApprovalMixin, ModelSQL, ModelView):
         return super().copy(cards, default=default)
 
     @classmethod
+    def _approval_protected_fields(cls):
+        return super()._approval_protected_fields() | {
+            'number', 'issue_date', 'issuing_township', 'pin_hash',
+            'pin_failures', 'lock_reason', 'lost_at', 'replaces',
+            'replaced_by'}
+
+    @classmethod
     def check_modification(cls, mode, cards, values=None, external=False):
         super().check_modification(
             mode, cards, values=values, external=external)
+        if mode == 'write' and external and values:
+            for card in cards:
+                if card.state != 'draft':
+                    raise AccessError(gettext(
+                            'huinong_card.msg_card_write_draft',
+                            card=card.rec_name))
         if mode == 'delete':
             for card in cards:
                 if card.state != 'draft':

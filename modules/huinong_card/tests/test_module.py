@@ -76,7 +76,10 @@ class HuinongCardTestCase(ModuleTestCase):
             'far_government', 'group_township_government', [v2.parent])
 
         def as_user(user, method, *args):
-            with Transaction().set_user(user.id), check_access():
+            # Buttons are called with access checks, as over RPC; issue is
+            # called by its wizard, which runs without them
+            with Transaction().set_user(user.id), check_access(
+                    _access=method != 'issue'):
                 card = Card(card_id)
                 return getattr(Card, method)([card], *args)
 
@@ -333,12 +336,23 @@ class HuinongCardTestCase(ModuleTestCase):
         with Transaction().set_user(finance.id), check_access():
             with self.assertRaises(AccessError):
                 Card.write([Card(c2.id)], {'household': h1.id})
+        # Nobody unlocks or renumbers a card by writing it directly
+        with Transaction().set_user(clerk.id), check_access():
+            for values in [{'state': 'issued'}, {'pin_failures': 0},
+                    {'number': '1'}, {'issued_by': clerk.id}]:
+                with self.subTest(values=values), \
+                        self.assertRaises(AccessError):
+                    Card.write([Card(c1.id)], values)
+        with Transaction().set_user(office.id), check_access():
+            with self.assertRaises(AccessError):
+                Card.write([Card(c1.id)], {'household': h2.id})
         with Transaction().set_user(office.id), check_access():
             Card.replace([Card(c1.id)])
 
         # Wizards: issuing, locking and resetting a PIN are not the clerk's
         for name in ['huinong.card.issue', 'huinong.card.lock',
-                'huinong.card.unlock', 'huinong.card.reset_pin']:
+                'huinong.card.unlock', 'huinong.card.reset_pin',
+                'huinong.card.change_pin']:
             Wizard = pool.get(name, type='wizard')
             with self.subTest(wizard=name), \
                     Transaction().set_user(clerk.id), \
