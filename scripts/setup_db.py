@@ -763,6 +763,11 @@ class Setup:
 
             stats.update(self.create_households(households, existing))
             stats['users'] = self.create_users(existing)
+            if 'huinong_store' in self.modules:
+                # after the users: qifang_clerk serves the 七坊镇 store
+                from trytond.modules.huinong_store.demo import (
+                    create_demo_stores)
+                stats.update(create_demo_stores(pool))
             return stats
         stats = in_transaction(self.name, func)
         if 'huinong_card' in self.modules:

@@ -1,0 +1,11 @@
+# This file is part of huinong.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.model.exceptions import ValidationError
+
+
+class StoreValidationError(ValidationError):
+    pass
+
+
+class OpeningHoursValidationError(ValidationError):
+    pass

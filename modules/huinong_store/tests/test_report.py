@@ -1,0 +1,123 @@
+# This file is part of huinong.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Tests of the opening hours notice (营业时间公示).
+
+The notice is rendered for real to PDF through LibreOffice and read back
+with pdftotext, in a database whose language is Chinese. Without `soffice`
+or `pdftotext` the PDF tests are skipped, except when CI is 'true'.
+
+Set HUINONG_REPORT_ARTIFACTS to a directory to keep the PDFs."""
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from trytond.model.exceptions import AccessError
+from trytond.modules.huinong_store.tests.tools import (
+    create_operator, create_store, create_user, get_township)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import (
+    TestCase, activate_module, drop_db, with_transaction)
+from trytond.transaction import Transaction
+
+CI = os.environ.get('CI', '').lower() == 'true'
+HAS_PDF_TOOLS = bool(shutil.which('soffice') and shutil.which('pdftotext'))
+ARTIFACTS = os.environ.get('HUINONG_REPORT_ARTIFACTS')
+
+
+def needs_pdf_tools(func):
+    "Skip without soffice or pdftotext, but never in CI"
+    if HAS_PDF_TOOLS or CI:
+        return func
+    return unittest.skip("soffice or pdftotext is missing")(func)
+
+
+def pdf_text(content, name=None):
+    "Return the text of the PDF bytes by pdftotext"
+    with tempfile.TemporaryDirectory(prefix='huinong_report_') as directory:
+        path = os.path.join(directory, 'report.pdf')
+        with open(path, 'wb') as fp:
+            fp.write(content)
+        if ARTIFACTS and name:
+            os.makedirs(ARTIFACTS, exist_ok=True)
+            shutil.copy(path, os.path.join(ARTIFACTS, name + '.pdf'))
+        result = subprocess.run(
+            ['pdftotext', '-layout', '-enc', 'UTF-8', path, '-'],
+            check=True, capture_output=True)
+    return result.stdout.decode('utf-8')
+
+
+def compact(text):
+    "The text without any white space (pdftotext spaces CJK freely)"
+    return re.sub(r'\s+', '', text)
+
+
+class StoreReportTestCase(TestCase):
+    "Test the opening hours notice"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module('huinong_store', lang='zh_CN')
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        drop_db()
+
+    def _store(self):
+        qifang = get_township('七坊镇')
+        clerk = create_user('clerk', 'group_clerk', [qifang])
+        clerk.name = "王小二"
+        clerk.save()
+        store = create_store(qifang, 'QF', "七坊镇电商惠农超市示范店",
+            clerks=[clerk], operator=create_operator("七坊镇村淘服务站"),
+            huinong_phone='0898-27721234')
+        return store, clerk
+
+    @needs_pdf_tools
+    @with_transaction()
+    def test_notice(self):
+        "The notice shows the store, its hours by weekday and the rule"
+        pool = Pool()
+        Notice = pool.get(
+            'huinong.store.opening_hours.notice', type='report')
+        Location = pool.get('stock.location')
+        store, clerk = self._store()
+        # Saturday is one long day, changed through the store
+        saturday = [l for l in store.huinong_opening_hours
+            if l.weekday == '6']
+        Location.write([store], {'huinong_opening_hours': [
+                    ('delete', [l.id for l in saturday[1:]]),
+                    ('write', [saturday[0].id], {'closes': dt.time(17)}),
+                    ]})
+        ext, content, _, name = Notice.execute([store.id], {})
+        self.assertEqual(ext, 'pdf')
+        text = pdf_text(content, 'notice')
+        flat = compact(text)
+        for expected in ["营业时间公示", "七坊镇电商惠农超市示范店", "七坊镇",
+                "星期一", "星期二", "星期三", "星期四", "星期五", "星期六",
+                "星期日", "王小二", "0898-27721234",
+                "积分兑换一分抵一元不兑现金"]:
+            self.assertIn(expected, flat)
+        self.assertEqual(flat.count("08:00-12:0014:00-18:30"), 6)
+        self.assertIn("星期六08:00-17:00", flat)
+        self.assertIsNone(re.search(r'[A-Za-z]{3,}', text))
+
+    @with_transaction()
+    def test_notice_access(self):
+        "A clerk of another store cannot print the notice"
+        pool = Pool()
+        Notice = pool.get(
+            'huinong.store.opening_hours.notice', type='report')
+        store, clerk = self._store()
+        yuanmen = get_township('元门乡')
+        far_clerk = create_user('far_clerk', 'group_clerk', [yuanmen])
+        create_store(yuanmen, 'YM', clerks=[far_clerk])
+        with Transaction().set_user(far_clerk.id), \
+                self.assertRaises(AccessError):
+            Notice.execute([store.id], {})
