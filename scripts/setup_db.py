@@ -770,6 +770,8 @@ class Setup:
                 stats.update(create_demo_stores(pool))
             return stats
         stats = in_transaction(self.name, func)
+        if 'huinong_points' in self.modules:
+            stats.update(in_transaction(self.name, self.create_ledger))
         if 'huinong_card' in self.modules:
             stats.update(in_transaction(self.name, self.create_cards))
         self.log("demo data: %s in %.1fs", stats, time.monotonic() - start)
@@ -832,6 +834,47 @@ class Setup:
             self.log("  %d/%d households", batch_start + len(batch),
                 len(todo))
         return stats
+
+    def create_ledger(self):
+        """The programme's company in yuan (CNY) and its points ledger
+        (chart, fiscal year, journal, configuration), set up with the same
+        call as the county office's wizard; the demo users work in it."""
+        from trytond.pool import Pool
+        pool = Pool()
+        Company = pool.get('company.company')
+        Currency = pool.get('currency.currency')
+        Party = pool.get('party.party')
+        User = pool.get('res.user')
+        Ledger = pool.get('huinong.points.ledger')
+
+        created = 0
+        companies = Company.search([], limit=1)
+        if companies:
+            company, = companies
+        else:
+            currencies = Currency.search([('code', '=', 'CNY')], limit=1)
+            if currencies:
+                cny, = currencies
+            else:
+                cny, = Currency.create([{
+                            'name': "人民币", 'code': 'CNY', 'symbol': '¥',
+                            'numeric_code': '156',
+                            }])
+            party, = Party.create([{'name': "白沙县电商惠农超市"}])
+            company, = Company.create([{
+                        'party': party.id, 'currency': cny.id,
+                        'timezone': 'Asia/Shanghai',
+                        }])
+            created = 1
+        Ledger.setup_ledger(company)
+        users = User.search([
+                ('login', 'in', ['admin'] + [u[0] for u in DEMO_USERS]),
+                ])
+        User.write(users, {
+                'companies': [('add', [company.id])],
+                'company': company.id,
+                })
+        return {'company': created}
 
     def create_cards(self):
         """Points cards for most demo households, all with DEMO_PIN:
