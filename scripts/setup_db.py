@@ -697,7 +697,8 @@ class Setup:
             admin.language = lang
             if self.password:
                 admin.password = self.password
-            elif not admin.password_hash:
+            elif not User._get_login('admin')[1]:
+                # read() blanks password_hash: _get_login reads it in SQL
                 # e.g. an earlier run stopped before setting it
                 raise SystemExit("setup_db: admin has no password yet: "
                     "give one (--password, TRYTONPASSFILE or "
