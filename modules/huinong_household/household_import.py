@@ -15,7 +15,7 @@ import openpyxl
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
-from trytond.transaction import Transaction, check_access
+from trytond.transaction import check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .tools import compact_resident_id, parse_cn_mobile, resident_id_birth_date
