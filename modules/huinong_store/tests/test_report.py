@@ -8,12 +8,7 @@ or `pdftotext` the PDF tests are skipped, except when CI is 'true'.
 
 Set HUINONG_REPORT_ARTIFACTS to a directory to keep the PDFs."""
 import datetime as dt
-import os
 import re
-import shutil
-import subprocess
-import tempfile
-import unittest
 
 from trytond.model.exceptions import AccessError
 from trytond.modules.huinong_store.tests.tools import (
@@ -23,36 +18,8 @@ from trytond.tests.test_tryton import (
     TestCase, activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction
 
-CI = os.environ.get('CI', '').lower() == 'true'
-HAS_PDF_TOOLS = bool(shutil.which('soffice') and shutil.which('pdftotext'))
-ARTIFACTS = os.environ.get('HUINONG_REPORT_ARTIFACTS')
-
-
-def needs_pdf_tools(func):
-    "Skip without soffice or pdftotext, but never in CI"
-    if HAS_PDF_TOOLS or CI:
-        return func
-    return unittest.skip("soffice or pdftotext is missing")(func)
-
-
-def pdf_text(content, name=None):
-    "Return the text of the PDF bytes by pdftotext"
-    with tempfile.TemporaryDirectory(prefix='huinong_report_') as directory:
-        path = os.path.join(directory, 'report.pdf')
-        with open(path, 'wb') as fp:
-            fp.write(content)
-        if ARTIFACTS and name:
-            os.makedirs(ARTIFACTS, exist_ok=True)
-            shutil.copy(path, os.path.join(ARTIFACTS, name + '.pdf'))
-        result = subprocess.run(
-            ['pdftotext', '-layout', '-enc', 'UTF-8', path, '-'],
-            check=True, capture_output=True)
-    return result.stdout.decode('utf-8')
-
-
-def compact(text):
-    "The text without any white space (pdftotext spaces CJK freely)"
-    return re.sub(r'\s+', '', text)
+from trytond.modules.huinong.tests.tools import (  # noqa: E402
+    compact, needs_pdf_tools, pdf_text)
 
 
 class StoreReportTestCase(TestCase):
