@@ -32,6 +32,14 @@ HUINONG_APT_PACKAGES=(
     fonts-noto-cjk:                     # Chinese glyphs in the browser / PDF
     libreoffice-writer-nogui:soffice    # .fodt -> PDF reports
     xvfb:Xvfb                           # X server for the desktop client
+    xdotool:xdotool                     # types the desktop client's password
+    python3-gi:                         # the desktop client: GTK 3 for
+    python3-gi-cairo:                   #   Debian's python3 (the client's
+    gir1.2-gtk-3.0:                     #   venv uses its site-packages)
+    librsvg2-common:                    #   its SVG icons
+    adwaita-icon-theme:                 #   and GTK's own icons
+    locales:                            # zh_CN.UTF-8 for the client (localedef)
+    dbus:dbus-run-session               # a session bus for Gtk.Application
     postgresql:                         # server, initdb, pg_dump/pg_restore
     poppler-utils:pdftotext             # the tests read the text of PDFs
     zbar-tools:zbarimg                  # the tests scan printed barcodes

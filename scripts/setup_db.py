@@ -112,6 +112,10 @@ DEMO_USERS = [
         ['group_village_committee'], [village_code('area_qifang', 0)]),
     ('luoren_evaluation', '羊金花（罗任村评议小组）', ['group_evaluation'],
         [village_code('area_qifang', 0)]),
+    ('luoren_evaluation2', '符小燕（罗任村评议小组）', ['group_evaluation'],
+        [village_code('area_qifang', 0)]),
+    ('luoren_evaluation3', '王德胜（罗任村评议小组）', ['group_evaluation'],
+        [village_code('area_qifang', 0)]),
     ('luoren_supervision', '吉海军（罗任村监督小组）', ['group_supervision'],
         [village_code('area_qifang', 0)]),
     ('qifang_clerk', '林丽娟（七坊镇惠农超市店员）', ['group_clerk'],
@@ -773,8 +777,24 @@ class Setup:
         stats = in_transaction(self.name, func)
         if 'huinong_points' in self.modules:
             stats.update(in_transaction(self.name, self.create_ledger))
+        if 'huinong_store' in self.modules:
+            # after the ledger: the initial stock moves need the company
+            def create_goods():
+                from trytond.modules.huinong_store.demo import (
+                    create_demo_goods)
+                from trytond.pool import Pool
+                return create_demo_goods(Pool())
+            stats.update(in_transaction(self.name, create_goods))
         if 'huinong_card' in self.modules:
             stats.update(in_transaction(self.name, self.create_cards))
+        if 'huinong_points' in self.modules:
+            # after the cards: three posted months of evaluation sheets
+            def create_evaluations():
+                from trytond.modules.huinong_points.demo import (
+                    create_demo_evaluations)
+                from trytond.pool import Pool
+                return create_demo_evaluations(Pool())
+            stats.update(in_transaction(self.name, create_evaluations))
         self.log("demo data: %s in %.1fs", stats, time.monotonic() - start)
         return stats
 

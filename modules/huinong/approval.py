@@ -259,7 +259,9 @@ class ApprovalMixin(Workflow):
             by_step.setdefault(step, []).append(record)
         for step, step_records in by_step.items():
             cls.check_approval(step_records, step)
-        cls.return_(records)
+        # Checked above: the transition writes the protected state
+        with without_check_access():
+            cls.return_(records)
         cls.record_approval(records, 'return', action='return',
             reason=reason.strip())
         values = {'return_reason': reason.strip()}

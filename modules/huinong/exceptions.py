@@ -25,3 +25,7 @@ class SMSGatewayError(Exception):
     def __init__(self, message, unreachable=False):
         super().__init__(message)
         self.unreachable = unreachable
+
+
+class UserGroupsValidationError(ValidationError):
+    pass

@@ -1,9 +1,12 @@
 # This file is part of huinong.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 from trytond.cache import Cache
+from trytond.i18n import gettext
 from trytond.model import ModelSQL, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
+
+from .exceptions import UserGroupsValidationError
 
 
 # The roles that answer for the whole county (R-ORG-3)
@@ -71,6 +74,28 @@ class User(metaclass=PoolMeta):
         super().on_modification(mode, users, field_names=field_names)
         if mode == 'write':
             cls._get_huinong_scope_cache.clear()
+
+    @classmethod
+    def validate_fields(cls, users, field_names):
+        super().validate_fields(users, field_names)
+        cls.check_huinong_groups(users, field_names)
+
+    @classmethod
+    def check_huinong_groups(cls, users, field_names=None):
+        """The supervision group of a village is chosen among people who
+        are not in its evaluation group (R-ORG-2): nobody is in both."""
+        ModelData = Pool().get('ir.model.data')
+        if field_names and 'groups' not in field_names:
+            return
+        exclusive = {
+            ModelData.get_id('huinong', 'group_evaluation'),
+            ModelData.get_id('huinong', 'group_supervision'),
+            }
+        for user in users:
+            if exclusive <= {g.id for g in user.groups}:
+                raise UserGroupsValidationError(gettext(
+                        'huinong.msg_user_evaluation_supervision',
+                        user=user.rec_name))
 
 
 class UserArea(ModelSQL):

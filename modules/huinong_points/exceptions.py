@@ -10,3 +10,11 @@ class LedgerError(UserError):
 
 class LedgerValidationError(ValidationError):
     pass
+
+
+class EvaluationError(UserError):
+    pass
+
+
+class CapError(UserError):
+    pass

@@ -4,10 +4,14 @@
 import datetime as dt
 from decimal import Decimal
 
+from sql import Column, Literal
+
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Model, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
@@ -188,6 +192,22 @@ class Ledger(Model):
     # Moves ----------------------------------------------------------------
 
     @classmethod
+    def lock_households(cls, parties):
+        """Lock the rows of the households whose points are about to go
+        down or be capped, so that two transactions moving points of one
+        household run one after the other.
+
+        The household's party row is the one lock every document takes
+        (posting a sheet, a transfer, a redemption): nothing else is
+        locked, so transactions of different households never wait on
+        each other (no hot row). Lock in id order against deadlocks."""
+        Party = Pool().get('party.party')
+        parties = sorted({p.id for p in parties})
+        if parties:
+            with without_check_access():
+                Party.lock(Party.browse(parties))
+
+    @classmethod
     def _check_points(cls, party, points):
         if not party.huinong_household:
             raise LedgerError(gettext(
@@ -237,32 +257,162 @@ class Ledger(Model):
         household points, one line per household.
         lines is a list of (household, points); points are positive whole
         Decimals. The move is posted unless post is False (a draft counts in
-        the balances at once). Return the move."""
+        the balances at once). Return the move.
+
+        A month-end sheet has hundreds of lines that differ only by party
+        and points: what is the same for every line (accounts, journal and
+        period, second currency) is checked once, each line's own rules
+        (a household, whole points > 0, once) in one pass, and the lines
+        are written in one INSERT (see doc/design.rst, "Bulk credit")."""
         pool = Pool()
         Move = pool.get('account.move')
-        Line = pool.get('account.move.line')
         config = cls.config()
         if not lines:
             raise LedgerError(gettext('huinong_points.msg_ledger_no_lines'))
+        credits = cls._check_credit_lines(lines)
         move = cls._move(date, description, origin)
-        move_lines, seen, total = [], set(), Decimal(0)
+        move.save()
+        total = sum(points for _, points in credits)
+        rows = [cls._expense_row(config, total)]
+        rows.extend(cls._household_row(config, party_id, points)
+            for party_id, points in credits)
+        cls._insert_lines(move, rows)
+        move = Move(move.id)
+        # The rules of the ledger on the whole move: balanced lines are
+        # valid, household points only against the allowed accounts
+        Move.validate_move([move])
+        Move.check_huinong_points([move])
+        if post:
+            # Move.post refuses an empty or unbalanced move
+            Move.post([move])
+        return move
+
+    @classmethod
+    def _check_credit_lines(cls, lines):
+        """Check each (household, points) once: a household (one query for
+        all), positive whole points, no household twice.
+        Return [(party id, Decimal points)]."""
+        Party = Pool().get('party.party')
+        party_table = Party.__table__()
+        cursor = Transaction().connection.cursor()
+        result, seen = [], set()
         for party, points in lines:
-            points = cls._check_points(party, points)
-            if party in seen:
+            if (not isinstance(points, (int, Decimal))
+                    or isinstance(points, bool)
+                    or points <= 0 or Decimal(points) % 1):
+                raise LedgerError(gettext(
+                        'huinong_points.msg_ledger_points_positive',
+                        party=party.rec_name, points=points))
+            if party.id in seen:
                 raise LedgerError(gettext(
                         'huinong_points.msg_ledger_household_twice',
                         party=party.rec_name))
-            seen.add(party)
-            total += points
-            move_lines.append(cls.household_line(party, points))
-        move_lines.insert(0, Line(
-                account=config.points_expense_account,
-                debit=total, credit=Decimal(0)))
-        move.lines = move_lines
-        move.save()
-        if post:
-            Move.post([move])
-        return move
+            seen.add(party.id)
+            result.append((party.id, Decimal(points)))
+        households = set()
+        for sub_ids in grouped_slice(list(seen), backend.MAX_QUERY_PARAMS):
+            cursor.execute(*party_table.select(party_table.id,
+                    where=fields.SQL_OPERATORS['in'](
+                        party_table.id, list(sub_ids))
+                    & (party_table.huinong_household == Literal(True))))
+            households.update(i for i, in cursor)
+        for party, _ in lines:
+            if party.id not in households:
+                raise LedgerError(gettext(
+                        'huinong_points.msg_ledger_not_household',
+                        party=party.rec_name))
+        return result
+
+    @classmethod
+    def _expense_row(cls, config, total):
+        return {
+            'account': config.points_expense_account.id,
+            'party': None,
+            'debit': total,
+            'credit': Decimal(0),
+            'second_currency': None,
+            'amount_second_currency': None,
+            }
+
+    @classmethod
+    def _household_row(cls, config, party_id, points):
+        return {
+            'account': config.points_account.id,
+            'party': party_id,
+            'debit': Decimal(0),
+            'credit': points,
+            'second_currency': config.points_account.second_currency.id,
+            'amount_second_currency': -points,
+            }
+
+    @classmethod
+    def _insert_lines(cls, move, rows):
+        """Insert the lines of a new draft move in one statement, after
+        the checks account.move.line makes on each line that are the same
+        for all of them: the accounts are open, of the move's company and
+        need a party exactly when the rows have one; the journal-period is
+        open (created when missing); the household points account has the
+        points as second currency."""
+        pool = Pool()
+        Line = pool.get('account.move.line')
+        config = cls.config()
+        transaction = Transaction()
+        accounts = {config.points_account.id: config.points_account,
+            config.points_expense_account.id: config.points_expense_account}
+        for row in rows:
+            account = accounts[row['account']]
+            if not account.type or account.closed:
+                raise LedgerError(gettext(
+                        'account.msg_line_closed_account',
+                        account=account.rec_name))
+            if bool(row['party']) != bool(account.party_required):
+                error = 'party_set' if row['party'] else 'party_required'
+                raise LedgerError(gettext(
+                        'account.msg_line_%s' % error,
+                        account=account.rec_name, line=move.rec_name))
+        for account in accounts.values():
+            if account.company != move.company:
+                raise LedgerError(gettext(
+                        'huinong_points.msg_ledger_account_company',
+                        account=account.rec_name))
+        if not config.points_account.second_currency:
+            raise LedgerError(gettext('huinong_points.msg_ledger_not_set_up'))
+        Line.check_journal_period_modify(move.period, move.journal)
+
+        # Stored columns with their defaults, as create() would fill them
+        table = Line.__table__()
+        defaults = cls._line_defaults()
+        names = sorted(set(defaults) | set(rows[0]))
+        now = dt.datetime.now()
+        columns = [Column(table, n) for n in names] + [
+            table.move, table.create_uid, table.create_date]
+        values = []
+        for row in rows:
+            value = dict(defaults)
+            value.update(row)
+            values.append([value.get(n) for n in names]
+                + [move.id, transaction.user, now])
+        cursor = transaction.connection.cursor()
+        for sub_values in grouped_slice(values, 1000):
+            cursor.execute(*table.insert(columns, list(sub_values)))
+        transaction.counter += 1
+        for cache in transaction.cache.values():
+            cache.pop(Line.__name__, None)
+
+    @classmethod
+    def _line_defaults(cls):
+        "The defaults of the stored columns of a move line, other modules'"
+        Line = Pool().get('account.move.line')
+        names = []
+        for name, field in Line._fields.items():
+            if (isinstance(field, (fields.Function, fields.One2Many,
+                            fields.Many2Many))
+                    or name in {'id', 'move', 'create_uid', 'create_date',
+                        'write_uid', 'write_date', 'rec_name'}):
+                continue
+            names.append(name)
+        defaults = Line.default_get(names, with_rec_name=False)
+        return {n: defaults.get(n) for n in names}
 
     @classmethod
     def reverse(cls, moves, reason, date=None, post=True):

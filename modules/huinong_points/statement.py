@@ -153,8 +153,10 @@ class StatementReport(Report):
                 statement['lines'].append({
                         'date': l.move.date,
                         'number': l.move.number or '',
+                        # A line's own description first: a transfer
+                        # says on each side where the points went
                         'description': (
-                            l.move.description or l.description or ''),
+                            l.description or l.move.description or ''),
                         'credit': l.credit,
                         'debit': l.debit,
                         'balance': balance,

@@ -1,5 +1,6 @@
 # This file is part of huinong.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+from trytond.exceptions import UserError
 from trytond.model.exceptions import SQLConstraintError, ValidationError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -127,6 +128,28 @@ class HuinongTestCase(ModuleTestCase):
         Area = pool.get('huinong.area')
         county, = Area.search([('type', '=', 'county')])
         self.assertEqual(Configuration(1).county, county)
+
+    @with_transaction()
+    def test_evaluation_and_supervision_exclusive(self):
+        "Nobody is in both a village's evaluation and supervision group"
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        evaluation = ModelData.get_id('huinong', 'group_evaluation')
+        supervision = ModelData.get_id('huinong', 'group_supervision')
+        committee = ModelData.get_id('huinong', 'group_village_committee')
+        user, = User.create([{
+                    'login': 'eval', 'name': "评比组",
+                    'groups': [('add', [evaluation, committee])],
+                    }])
+        with self.assertRaises(UserError) as cm:
+            User.write([user], {'groups': [('add', [supervision])]})
+        self.assertIn("评比组", cm.exception.message)
+        with self.assertRaises(UserError):
+            User.create([{
+                        'login': 'both', 'name': "both",
+                        'groups': [('add', [evaluation, supervision])],
+                        }])
 
 
 del ModuleTestCase

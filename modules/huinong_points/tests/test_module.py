@@ -13,6 +13,13 @@ from trytond.modules.huinong_points.tests.tools import (
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
+from .test_evaluation import (  # noqa: F401
+    EvaluationConcurrencyTestCase, EvaluationTestCase)
+from .test_evaluation_report import EvaluationReportTestCase  # noqa: F401
+from .test_evaluation_import import EvaluationImportTestCase  # noqa: F401
+from .test_transfer import (  # noqa: F401
+    TransferConcurrencyTestCase, TransferTestCase)
+
 
 class HuinongPointsTestCase(ModuleTestCase):
     "Test Huinong Points module"

@@ -11,6 +11,12 @@ from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
 from .test_report import StoreReportTestCase  # noqa: F401
+from .test_goods import (  # noqa: F401
+    GoodsConcurrencyTestCase, GoodsTestCase)
+from .test_goods_report import GoodsReportTestCase  # noqa: F401
+from .test_receiving import (  # noqa: F401
+    ExpiryTestCase, InventoryConcurrencyTestCase, InventoryTestCase,
+    ReceivingTestCase)
 
 from ..exceptions import OpeningHoursValidationError
 
