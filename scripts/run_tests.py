@@ -253,6 +253,22 @@ def lock_db_cache():
             func = getattr(module, name, None)
             if func and not getattr(func, 'huinong_locked', False):
                 setattr(module, name, _locked(func))
+    # drop_db() and create_db() ask db_exist(), which reads the backend's
+    # cached list of databases: a database restored from the cache by an
+    # earlier test class may be missing from it (it is listed while still
+    # empty), and a scenario's drop then skips it and the restore fails
+    # with "database already exists". Always ask the server.
+    db_exist = test_tryton.db_exist
+    if not getattr(db_exist, 'huinong_fresh', False):
+        def fresh_db_exist(*args, **kwargs):
+            from trytond import backend
+            for name in ['_list_cache', '_list_cache_timestamp']:
+                cache = getattr(backend.Database, name, None)
+                if isinstance(cache, dict):
+                    cache.clear()
+            return db_exist(*args, **kwargs)
+        fresh_db_exist.huinong_fresh = True
+        test_tryton.db_exist = fresh_db_exist
 
 
 class CachedSuite(unittest.TestSuite):

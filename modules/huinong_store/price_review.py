@@ -657,7 +657,7 @@ class PriceReviewCollected(ModelSQL, ModelView):
             .join(other_review, condition=other.review == other_review.id)
             .select(
                 other.product,
-                Count(Literal('*')).as_('stores'),
+                Count(other.id).as_('stores'),
                 Min(other.proposed_points_price).as_('lowest'),
                 Max(other.proposed_points_price).as_('highest'),
                 where=other_review.state.in_(states),
