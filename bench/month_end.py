@@ -22,6 +22,7 @@ The database is dropped at the end unless --keep is given.
 """
 import argparse
 import cProfile
+import functools
 import datetime as dt
 import os
 import random
@@ -271,8 +272,8 @@ def main(argv=None):
         t0 = time.monotonic()
         generated = setup_db.generate_households(
             args.households, 'bench', today)
-        household_ids = in_tx(
-            name, lambda: create_households(generated, village_ids))
+        household_ids = in_tx(name, functools.partial(
+                create_households, generated, village_ids))
         del generated
         log("%d households in %d villages in %.0fs", len(household_ids),
             len(village_ids), time.monotonic() - t0)

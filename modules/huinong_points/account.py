@@ -2,8 +2,13 @@
 # this repository contains the full copyright notices and license terms.
 "Guards of the household points account (R-PTS-1: never paid in cash)"
 
+from sql.operators import Exists
+
 from trytond.i18n import gettext
+from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
 
 from .exceptions import LedgerValidationError
 
@@ -28,21 +33,36 @@ class Move(metaclass=PoolMeta):
     def check_huinong_points(cls, moves):
         """A move that touches household points moves them only against
         household points, the points expense or the store redemptions
-        payable: never against a bank, cash or any other account."""
+        payable: never against a bank, cash or any other account.
+        One query a slice of moves: a month-end move has hundreds of lines."""
+        pool = Pool()
+        Line = pool.get('account.move.line')
+        Account = pool.get('account.account')
         config = _points_config()
         if not config:
             return
-        allowed = {
-            config.points_account, config.points_expense_account,
-            config.points_payable_account}
-        for move in moves:
-            accounts = {l.account for l in move.lines}
-            if config.points_account not in accounts:
-                continue
-            for account in accounts - allowed:
+        allowed = [a.id for a in [config.points_account,
+                config.points_expense_account, config.points_payable_account]
+            if a]
+        line = Line.__table__()
+        points_line = Line.__table__()
+        cursor = Transaction().connection.cursor()
+        for sub_ids in grouped_slice([m.id for m in moves]):
+            cursor.execute(*line.select(line.move, line.account,
+                    where=fields.SQL_OPERATORS['in'](line.move, list(sub_ids))
+                    & ~line.account.in_(allowed)
+                    & Exists(points_line.select(points_line.id,
+                            where=(points_line.move == line.move)
+                            & (points_line.account
+                                == config.points_account.id))),
+                    limit=1))
+            row = cursor.fetchone()
+            if row:
+                move_id, account_id = row
                 raise LedgerValidationError(gettext(
                         'huinong_points.msg_line_points_counterpart',
-                        move=move.rec_name, account=account.rec_name))
+                        move=cls(move_id).rec_name,
+                        account=Account(account_id).rec_name))
 
 
 class MoveLine(metaclass=PoolMeta):

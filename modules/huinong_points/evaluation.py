@@ -606,54 +606,84 @@ class Evaluation(ApprovalMixin, ModelSQL, ModelView):
         return result
 
     @classmethod
-    def check_caps(cls, evaluations, states):
+    def sheet_points(cls, evaluations):
+        """Return {evaluation id: [(household id, points)]} of the sheets'
+        lines in line order, in one query a slice of sheets (month-end
+        posting reads hundreds of lines a sheet: no record per line)"""
+        pool = Pool()
+        Line = pool.get('huinong.evaluation.line')
+        Score = pool.get('huinong.evaluation.score')
+        line = Line.__table__()
+        score = Score.__table__()
+        cursor = Transaction().connection.cursor()
+        result = {e.id: [] for e in evaluations}
+        for sub_ids in grouped_slice(list(result), backend.MAX_QUERY_PARAMS):
+            cursor.execute(*line.join(score, 'LEFT',
+                    condition=score.line == line.id
+                    ).select(
+                    line.evaluation, line.household, Sum(score.score),
+                    where=fields.SQL_OPERATORS['in'](
+                        line.evaluation, list(sub_ids)),
+                    group_by=[line.evaluation, line.id, line.household],
+                    order_by=[line.evaluation, line.id]))
+            for evaluation_id, household_id, points in cursor:
+                result[evaluation_id].append(
+                    (household_id, Decimal(points or 0).quantize(Decimal(1))))
+        return result
+
+    @classmethod
+    def check_caps(cls, evaluations, states, sheet_points=None):
         """Check that no household passes its monthly or yearly cap across
         the sheets in the states plus these sheets (R-PTS-2); raise naming
-        the household, the cap and the points over it."""
+        the household, the cap and the points over it.
+        sheet_points is what sheet_points() returns when the caller has it.
+        A few queries for the whole batch; records only for the message."""
         pool = Pool()
         Cap = pool.get('huinong.evaluation.cap')
         Class = pool.get('huinong.household.class')
+        Party = pool.get('party.party')
         lang = pool.get('ir.lang').get()
         classes_ = dict(CLASSIFICATIONS)
+        if sheet_points is None:
+            sheet_points = cls.sheet_points(evaluations)
         ids = [e.id for e in evaluations]
-        # Sheets of one month are checked together: earlier ones first
+        evaluations = sorted(evaluations, key=lambda e: (e.date, e.id))
+        # Sheets of one month are checked together, earlier ones first;
+        # sheets of the batch in earlier months of the year count too.
         by_month = defaultdict(list)
-        for evaluation in sorted(evaluations, key=lambda e: (e.date, e.id)):
+        for evaluation in evaluations:
             by_month[(evaluation.date.year, evaluation.date.month)].append(
                 evaluation)
         for (year, _), sheets in sorted(by_month.items()):
             caps = Cap.get_caps(year)
-            household_ids = list({
-                    l.household.id for e in sheets for l in e.lines})
-            usage = cls.cap_usage(
-                household_ids, sheets[0].date, states, exclude=ids)
-            # Sheets of the same year in other months of this batch
+            date = sheets[0].date
+            household_ids = list({h for e in sheets
+                    for h, _ in sheet_points[e.id]})
+            usage = cls.cap_usage(household_ids, date, states, exclude=ids)
             for other in evaluations:
-                if (other.date.year == year
-                        and (other.date.month != sheets[0].date.month)
-                        and other.date < sheets[0].date):
-                    for line in other.lines:
+                if other.date.year == year and other.date < month_bounds(
+                        date)[0]:
+                    for household_id, points in sheet_points[other.id]:
                         month_total, year_total = usage.get(
-                            line.household.id, (Decimal(0), Decimal(0)))
-                        usage[line.household.id] = (
-                            month_total, year_total + line.points)
+                            household_id, (Decimal(0), Decimal(0)))
+                        usage[household_id] = (
+                            month_total, year_total + points)
             for evaluation in sheets:
                 classification = Class.get_classification(
-                    [l.household.id for l in evaluation.lines],
+                    [h for h, _ in sheet_points[evaluation.id]],
                     evaluation.date)
-                for line in evaluation.lines:
-                    household = line.household
-                    class_ = classification.get(household.id)
+                for household_id, points in sheet_points[evaluation.id]:
+                    class_ = classification.get(household_id)
                     if class_ is None:
                         raise CapError(gettext(
                                 'huinong_points.msg_evaluation_no_class',
-                                household=household.rec_name,
+                                household=Party(household_id).rec_name,
                                 date=lang.strftime(evaluation.date)))
                     monthly, yearly = caps[class_]
                     month_total, year_total = usage.get(
-                        household.id, (Decimal(0), Decimal(0)))
-                    month_total += line.points
-                    year_total += line.points
+                        household_id, (Decimal(0), Decimal(0)))
+                    month_total += points
+                    year_total += points
                     for total, cap, message in [
                             (month_total, monthly,
                                 'huinong_points.msg_cap_monthly'),
@@ -662,14 +692,14 @@ class Evaluation(ApprovalMixin, ModelSQL, ModelView):
                             ]:
                         if total > cap:
                             raise CapError(gettext(message,
-                                    household=household.rec_name,
+                                    household=Party(household_id).rec_name,
                                     classification=classes_[class_],
                                     total=total, cap=cap,
                                     over=total - cap,
                                     month=evaluation.date.strftime('%Y-%m'),
                                     year=year,
                                     evaluation=evaluation.rec_name))
-                    usage[household.id] = (month_total, year_total)
+                    usage[household_id] = (month_total, year_total)
 
     # The chain --------------------------------------------------------------
 
@@ -808,13 +838,14 @@ class Evaluation(ApprovalMixin, ModelSQL, ModelView):
         cls._post(evaluations)
 
     @classmethod
-    def _post(cls, evaluations, date=None):
+    def _post(cls, evaluations, date=None, sheet_points=None):
         """Lock the households, check the caps against what is posted, and
         credit each sheet in one move (Dr points expense / Cr household
         points, one line per household) dated date (today by default)"""
         pool = Pool()
         Ledger = pool.get('huinong.points.ledger')
         Date = pool.get('ir.date')
+        Party = pool.get('party.party')
         if not evaluations:
             return
         config = Ledger.config()
@@ -826,14 +857,16 @@ class Evaluation(ApprovalMixin, ModelSQL, ModelView):
         # Every posting of a household's points takes its row lock; then
         # what is posted cannot change under the cap check (a second
         # transaction waits, restarts and sees this one's sheets).
-        Ledger.lock_households(
-            [l.household for e in evaluations for l in e.lines])
-        cls.check_caps(evaluations, ['posted'])
+        if sheet_points is None:
+            sheet_points = cls.sheet_points(evaluations)
+        Ledger.lock_households([Party(h)
+                for e in evaluations for h, _ in sheet_points[e.id]])
+        cls.check_caps(evaluations, ['posted'], sheet_points=sheet_points)
         now = dt.datetime.now()
         user_id = Transaction().user or None
         for evaluation in evaluations:
-            credits = [(l.household, l.points)
-                for l in evaluation.lines if l.points > 0]
+            credits = [(Party(h), p)
+                for h, p in sheet_points[evaluation.id] if p > 0]
             move = None
             if credits:
                 description = gettext(
@@ -858,20 +891,29 @@ class Evaluation(ApprovalMixin, ModelSQL, ModelView):
         township office to look at; the others are credited."""
         pool = Pool()
         Date = pool.get('ir.date')
+        Ledger = pool.get('huinong.points.ledger')
+        Party = pool.get('party.party')
         today = Date.today()
         with without_check_access():
             evaluations = cls.search([
                     ('state', '=', 'published'),
                     ('notice_end', '<', today),
                     ], order=[('date', 'ASC'), ('id', 'ASC')])
+        # Every household of every due sheet is locked at once: trytond
+        # takes record locks by restarting the transaction with them, and
+        # one restart per sheet would redo the sheets before it.
+        sheet_points = cls.sheet_points(evaluations)
+        Ledger.lock_households([Party(h)
+                for e in evaluations for h, _ in sheet_points[e.id]])
         for evaluation in evaluations:
             try:
-                cls.check_caps([evaluation], ['posted'])
+                cls.check_caps(
+                    [evaluation], ['posted'], sheet_points=sheet_points)
             except CapError:
                 logger.warning(
                     "evaluation %s not credited: over a cap", evaluation.id)
                 continue
-            cls._post([evaluation])
+            cls._post([evaluation], sheet_points=sheet_points)
 
     @classmethod
     def objection(cls, evaluations, description, household=None,

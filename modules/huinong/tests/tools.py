@@ -38,3 +38,25 @@ def pdf_text(content, name=None):
 def compact(text):
     "The text without any white space (pdftotext spaces CJK freely)"
     return re.sub(r'\s+', '', text)
+
+
+class DatabaseTestCase(unittest.TestCase):
+    """A test class with a database of its own, as ModuleTestCase has:
+    dropped before (a test class or scenario before may have left one) and
+    after (a scenario after restores its own from the cache and would find
+    this one), with `module` activated in `language`."""
+    module = None
+    language = 'en'
+
+    @classmethod
+    def setUpClass(cls):
+        from trytond.tests.test_tryton import activate_module, drop_db
+        super().setUpClass()
+        drop_db()
+        activate_module(cls.module, lang=cls.language)
+
+    @classmethod
+    def tearDownClass(cls):
+        from trytond.tests.test_tryton import drop_db
+        super().tearDownClass()
+        drop_db()

@@ -26,30 +26,21 @@ from trytond.modules.huinong_card.report import (
 from trytond.modules.huinong_card.tests.tools import (
     create_household, create_user, issue_card)
 from trytond.modules.huinong_household.tests.tools import png
+from trytond.modules.huinong.tests.tools import DatabaseTestCase
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    TestCase, activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import TestCase, with_transaction
 from trytond.transaction import Transaction
 
 from trytond.modules.huinong.tests.tools import (  # noqa: E402
     HAS_PDF_TOOLS, compact, needs_pdf_tools, pdf_text)
 
 
-class CardReportTestCase(TestCase):
+class CardReportTestCase(DatabaseTestCase, TestCase):
     "Test the printed card and the card register"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # A database of its own in Chinese, the language of the users: the
-        # modules' zh_CN translations are loaded as at an installation
-        drop_db()
-        activate_module('huinong_card', lang='zh_CN')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    # A database of its own in Chinese, the language of the users: the
+    # modules' zh_CN translations are loaded as at an installation
+    module = 'huinong_card'
+    language = 'zh_CN'
 
     def _villages(self):
         pool = Pool()

@@ -13,9 +13,9 @@ from trytond.modules.company.tests import set_company
 from trytond.modules.huinong_card.tests.tools import create_household
 from trytond.modules.huinong_points.tests.tools import (
     create_programme_company, setup_ledger)
+from trytond.modules.huinong.tests.tools import DatabaseTestCase
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    DB_NAME, USER, TestCase, activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import DB_NAME, USER, TestCase, with_transaction
 from trytond.transaction import (
     Transaction, TransactionError, check_access)
 
@@ -81,13 +81,9 @@ def _county(households=(('poor', 1), ('ordinary', 2))):
     return result
 
 
-class EvaluationTestCase(TestCase):
+class EvaluationTestCase(DatabaseTestCase, TestCase):
     "Test the monthly evaluation"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        activate_module('huinong_points')
+    module = 'huinong_points'
 
     def setUp(self):
         super().setUp()
@@ -166,7 +162,6 @@ class EvaluationTestCase(TestCase):
         pool = Pool()
         Evaluation = pool.get('huinong.evaluation')
         Party = pool.get('party.party')
-        Date = pool.get('ir.date')
         self._patch_today()
         self.c = _county()
         poor, ordinary = self.c['households']
@@ -448,7 +443,6 @@ class EvaluationTestCase(TestCase):
         Evaluation = pool.get('huinong.evaluation')
         Cap = pool.get('huinong.evaluation.cap')
         Party = pool.get('party.party')
-        Date = pool.get('ir.date')
         self._patch_today()
         self.c = _county()
         sheet = self._through(self._sheet({0: (60, 40), 1: (10, 0)}))
@@ -468,7 +462,6 @@ class EvaluationTestCase(TestCase):
         "The scheduled task credits sheets whose notice is over"
         pool = Pool()
         Evaluation = pool.get('huinong.evaluation')
-        Date = pool.get('ir.date')
         self._patch_today()
         self.c = _county()
         sheet = self._through(self._sheet({0: (10, 10)}))
@@ -518,19 +511,9 @@ class EvaluationTestCase(TestCase):
 
 @unittest.skipIf(backend.name == 'sqlite',
     "SQLite locks the whole database: no two transactions at once")
-class EvaluationConcurrencyTestCase(TestCase):
+class EvaluationConcurrencyTestCase(DatabaseTestCase, TestCase):
     "Two sheets of one household posted at the same time"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module('huinong_points')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    module = 'huinong_points'
 
     def _start(self, user_id, **extras):
         return Transaction(new=True).start(

@@ -7,9 +7,9 @@ from trytond.exceptions import UserError
 from trytond.modules.huinong_card.tests.tools import create_household
 from trytond.modules.huinong_household.tests.tools import (
     csv_bytes, xlsx_bytes)
+from trytond.modules.huinong.tests.tools import DatabaseTestCase
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    TestCase, activate_module, with_transaction)
+from trytond.tests.test_tryton import TestCase, with_transaction
 from trytond.transaction import Transaction
 
 from .test_evaluation import TODAY, _county
@@ -17,13 +17,9 @@ from .test_evaluation import TODAY, _county
 HEADER = ['户主身份证号', '参与活动', '政策知晓']
 
 
-class EvaluationImportTestCase(TestCase):
+class EvaluationImportTestCase(DatabaseTestCase, TestCase):
     "Test the import of scores"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        activate_module('huinong_points')
+    module = 'huinong_points'
 
     def _as(self, user, func, *args, **kwargs):
         with Transaction().set_user(user.id), \

@@ -17,28 +17,19 @@ from trytond.modules.huinong.tests.tools import (
 from trytond.modules.huinong_points.tests import test_evaluation
 from trytond.modules.huinong_points.tests.test_evaluation import (
     TODAY, _county)
+from trytond.modules.huinong.tests.tools import DatabaseTestCase
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    TestCase, activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import TestCase, with_transaction
 from trytond.transaction import Transaction
 
 MOBILE = '13907551234'
 LATIN = re.compile(r'[A-Za-z]{3,}')
 
 
-class EvaluationReportTestCase(TestCase):
+class EvaluationReportTestCase(DatabaseTestCase, TestCase):
     "Test the reports of the monthly evaluation"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module('huinong_points', lang='zh_CN')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    module = 'huinong_points'
+    language = 'zh_CN'
 
     def setUp(self):
         super().setUp()
@@ -88,8 +79,6 @@ class EvaluationReportTestCase(TestCase):
     @with_transaction()
     def test_notice(self):
         "The notice shows names and points, never an ID number or a phone"
-        pool = Pool()
-        Evaluation = pool.get('huinong.evaluation')
         c = self._county()
         sheet = self._sheet({0: (60, 40), 1: (40, 20), 2: (30, 10)})
         # Not on the notice board before it is published

@@ -14,9 +14,9 @@ from trytond.modules.huinong_card.tests.tools import (
 from trytond.modules.huinong_points.exceptions import LedgerError
 from trytond.modules.huinong_points.tests.tools import (
     create_programme_company, setup_ledger)
+from trytond.modules.huinong.tests.tools import DatabaseTestCase
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    DB_NAME, USER, TestCase, activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import DB_NAME, USER, TestCase, with_transaction
 from trytond.transaction import (
     Transaction, TransactionError, check_access)
 
@@ -33,13 +33,9 @@ def _areas():
             ])
 
 
-class TransferTestCase(TestCase):
+class TransferTestCase(DatabaseTestCase, TestCase):
     "Test points transfers and corrections"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        activate_module('huinong_points')
+    module = 'huinong_points'
 
     def _today(self):
         return Pool().get('ir.date').today()
@@ -554,20 +550,10 @@ class TransferTestCase(TestCase):
 
 @unittest.skipIf(backend.name == 'sqlite',
     "SQLite locks the whole database: no two transactions at once")
-class TransferConcurrencyTestCase(TestCase):
+class TransferConcurrencyTestCase(DatabaseTestCase, TestCase):
     "Two transfers out of one household approved at the same time"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # The test commits: it runs in a database of its own, dropped after
-        drop_db()
-        activate_module('huinong_points')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    # The test commits: it runs in a database of its own, dropped after
+    module = 'huinong_points'
 
     def _start(self, user_id, **extras):
         return Transaction(new=True).start(

@@ -14,9 +14,9 @@ from trytond.modules.huinong_store.tests.tools import (
     create_store, create_user, get_township)
 from trytond.modules.huinong_store.tests.tools_goods import (
     approve_prices, create_product, make_ean)
+from trytond.modules.huinong.tests.tools import DatabaseTestCase
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction, check_access
 
 from ..exceptions import (
@@ -42,13 +42,9 @@ def as_user(user):
     return _Context()
 
 
-class GoodsTestCase(unittest.TestCase):
+class GoodsTestCase(DatabaseTestCase):
     "Test the goods, the price review and the purchases of the stores"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        activate_module('huinong_store')
+    module = 'huinong_store'
 
     def _setup(self):
         "Two stores of 七坊镇 and one of 元门乡, with the users of the chain"
@@ -702,20 +698,10 @@ class GoodsTestCase(unittest.TestCase):
 
 @unittest.skipIf(backend.name == 'sqlite',
     'SQLite has no concurrent transactions')
-class GoodsConcurrencyTestCase(unittest.TestCase):
+class GoodsConcurrencyTestCase(DatabaseTestCase):
     "Test two clerks adding the same product to one list at once"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # The test commits: it works in a database of its own
-        drop_db()
-        activate_module('huinong_store')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    # The test commits: it works in a database of its own
+    module = 'huinong_store'
 
     @with_transaction()
     def test_duplicate_line_concurrent(self):

@@ -16,9 +16,9 @@ from trytond.modules.huinong_store.tests.tools import (
     create_store, create_user, get_township)
 from trytond.modules.huinong_store.tests.tools_goods import (
     approve_prices, create_product, make_ean)
+from trytond.modules.huinong.tests.tools import DatabaseTestCase
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    TestCase, activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import TestCase, with_transaction
 from trytond.transaction import Transaction
 
 from .test_goods import as_user
@@ -27,19 +27,10 @@ D = Decimal
 TODAY = dt.date.today()
 
 
-class GoodsReportTestCase(TestCase):
+class GoodsReportTestCase(DatabaseTestCase, TestCase):
     "Test the shelf labels and the goods purchase detail sheet"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module('huinong_store', lang='zh_CN')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    module = 'huinong_store'
+    language = 'zh_CN'
 
     def _goods(self):
         pool = Pool()

@@ -14,9 +14,9 @@ from trytond.model.exceptions import AccessButtonError, AccessError
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.huinong_store.tests.tools import (
     create_store, create_user, get_township)
+from trytond.modules.huinong.tests.tools import DatabaseTestCase
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    USER, TestCase, activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import USER, TestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
 from ..exceptions import (
@@ -104,13 +104,9 @@ def stock(store, products):
             for p in Product.browse([p.id for p in products])}
 
 
-class ReceivingTestCase(TestCase):
+class ReceivingTestCase(DatabaseTestCase, TestCase):
     "Test receiving, expiry and stock counts at the stores"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        activate_module('huinong_store')
+    module = 'huinong_store'
 
     def setup(self):
         "A company, the 七坊镇 store with its clerk and goods"
@@ -388,13 +384,9 @@ class ReceivingTestCase(TestCase):
             self.assertEqual(stock(store, [rice]), {"东北大米": 10})
 
 
-class ExpiryTestCase(TestCase):
+class ExpiryTestCase(DatabaseTestCase, TestCase):
     "Test the goods near or past expiry"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        activate_module('huinong_store')
+    module = 'huinong_store'
 
     @with_transaction()
     def test_expiry_remaining_fifo(self):
@@ -477,13 +469,9 @@ class ExpiryTestCase(TestCase):
                             'store': store.id, 'days': 30})
 
 
-class InventoryTestCase(TestCase):
+class InventoryTestCase(DatabaseTestCase, TestCase):
     "Test the stock counts with the township office's approval"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        activate_module('huinong_store')
+    module = 'huinong_store'
 
     def setup(self, threshold=Decimal('10')):
         pool = Pool()
@@ -648,20 +636,10 @@ class InventoryTestCase(TestCase):
 
 @unittest.skipIf(backend.name == 'sqlite',
     'SQLite has no concurrent transactions')
-class InventoryConcurrencyTestCase(TestCase):
+class InventoryConcurrencyTestCase(DatabaseTestCase, TestCase):
     "Test a count changed while the township office approves it"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # The test commits: it works in a database of its own
-        drop_db()
-        activate_module('huinong_store')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    # The test commits: it works in a database of its own
+    module = 'huinong_store'
 
     @with_transaction()
     def test_count_changed_during_approval(self):

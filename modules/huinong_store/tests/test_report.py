@@ -13,28 +13,19 @@ import re
 from trytond.model.exceptions import AccessError
 from trytond.modules.huinong_store.tests.tools import (
     create_operator, create_store, create_user, get_township)
+from trytond.modules.huinong.tests.tools import DatabaseTestCase
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    TestCase, activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import TestCase, with_transaction
 from trytond.transaction import Transaction
 
 from trytond.modules.huinong.tests.tools import (  # noqa: E402
     compact, needs_pdf_tools, pdf_text)
 
 
-class StoreReportTestCase(TestCase):
+class StoreReportTestCase(DatabaseTestCase, TestCase):
     "Test the opening hours notice"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module('huinong_store', lang='zh_CN')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    module = 'huinong_store'
+    language = 'zh_CN'
 
     def _store(self):
         qifang = get_township('七坊镇')
