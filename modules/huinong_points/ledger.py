@@ -202,10 +202,12 @@ class Ledger(Model):
         locked, so transactions of different households never wait on
         each other (no hot row). Lock in id order against deadlocks."""
         Party = Pool().get('party.party')
-        parties = sorted({p.id for p in parties})
+        parties = sorted({int(p) for p in parties})
         if parties:
+            # Ids, not records: browse() of thousands of ids checks each
+            # record's list of ids (quadratic at month end)
             with without_check_access():
-                Party.lock(Party.browse(parties))
+                Party.lock(parties)
 
     @classmethod
     def _check_points(cls, party, points):

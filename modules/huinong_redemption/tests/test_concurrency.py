@@ -1,0 +1,281 @@
+# This file is part of huinong.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Confirmations racing in real parallel transactions (PostgreSQL), and a
+failure in the middle of a confirmation (both backends)."""
+import threading
+import time
+import unittest
+from decimal import Decimal
+from unittest.mock import patch
+
+from trytond import backend
+from trytond.exceptions import UserError
+from trytond.modules.company.tests import set_company
+from trytond.modules.huinong.tests.tools import DatabaseTestCase
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME, USER
+from trytond.transaction import (
+    Transaction, TransactionError, check_access)
+
+from .tools import PIN, setup_county, stock_in
+
+
+def request(user_id, func, *args, commit=True, company=None, check=True):
+    """Run func as one RPC request of the user would run: restarted with
+    the locks it asks for, retried on a lock that is busy, committed at
+    the end or rolled back on an error (which propagates)"""
+    extras = {}
+    attempts = 0
+    while True:
+        try:
+            return _attempt(user_id, func, args, extras, commit, company,
+                check)
+        except TransactionError as e:
+            e.fix(extras)
+        except backend.DatabaseOperationalError:
+            # A busy lock (trytond takes them without waiting, also at the
+            # start of the transaction): the counter sends the same
+            # request, with the same key, again
+            attempts += 1
+            if attempts > 200:
+                raise
+            time.sleep(0.02)
+
+
+def _attempt(user_id, func, args, extras, commit, company, check):
+    with Transaction().start(DB_NAME, user_id, context={},
+            **extras) as transaction:
+        try:
+            context = {'company': company} if company else {}
+            with Transaction().set_context(context):
+                if check:
+                    with check_access():
+                        result = func(*args)
+                else:
+                    result = func(*args)
+        except Exception:
+            transaction.rollback()
+            raise
+        if commit:
+            transaction.commit()
+        else:
+            transaction.rollback()
+        return result
+
+
+class _Committed(DatabaseTestCase):
+    module = 'huinong_redemption'
+
+    def setUp(self):
+        super().setUp()
+        self.ids = {}
+
+        def setup():
+            c = setup_county(stock=10, points=100)
+            with set_company(c['company']):
+                # One bottle of oil left in the 七坊镇 store
+                stock_in(c['store'], c['products'][1], -9)
+            self.ids.update(
+                company=c['company'].id, store=c['store'].id,
+                clerk=c['clerk'].id,
+                products=[p.id for p in c['products']],
+                households=[h.id for h in c['households']],
+                cards=[card.number for card in c['cards']])
+        request(USER, setup, check=False)
+
+    def tearDown(self):
+        super().tearDown()
+        # The next test starts from a fresh database
+        from trytond.tests.test_tryton import activate_module, drop_db
+        drop_db()
+        activate_module(self.module)
+
+    def redeem(self, card, lines, key):
+        Redemption = Pool().get('huinong.redemption')
+        return Redemption.redeem({
+                'store': self.ids['store'],
+                'card': card,
+                'pin': PIN,
+                'key': key,
+                'lines': lines,
+                })
+
+    def state(self):
+        "Balances, stock of the store and the redemptions, committed"
+        def read():
+            pool = Pool()
+            Party = pool.get('party.party')
+            Product = pool.get('product.product')
+            Location = pool.get('stock.location')
+            Redemption = pool.get('huinong.redemption')
+            Move = pool.get('stock.move')
+            Use = pool.get('huinong.entitlement.use')
+            store = Location(self.ids['store'])
+            with Transaction().set_context(
+                    locations=[store.storage_location.id]):
+                stock = [Product(p).quantity for p in self.ids['products']]
+            return {
+                'balances': [Party(h).huinong_points_balance
+                    for h in self.ids['households']],
+                'stock': stock,
+                'redemptions': Redemption.search_count(
+                    [('state', '=', 'done')]),
+                'customer_moves': Move.search_count(
+                    [('to_location.type', '=', 'customer')]),
+                'uses': Use.search_count([]),
+                }
+        return request(USER, read, commit=False,
+            company=self.ids['company'], check=False)
+
+    def race(self, calls):
+        """Run the calls [(card, lines, key)] at once, each in a thread of
+        its own as the clerk; return the outcomes: the result or the
+        error's message"""
+        outcomes = [None] * len(calls)
+        barrier = threading.Barrier(len(calls))
+
+        def run(i, card, lines, key):
+            barrier.wait()
+            try:
+                outcomes[i] = request(self.ids['clerk'], self.redeem,
+                    card, lines, key, company=self.ids['company'])
+            except UserError as e:
+                outcomes[i] = e.message
+            except Exception as e:  # reported by the assertions
+                outcomes[i] = repr(e)
+        threads = [threading.Thread(target=run, args=(i, *call))
+            for i, call in enumerate(calls)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        return outcomes
+
+
+@unittest.skipIf(backend.name == 'sqlite',
+    "SQLite runs one writing transaction at a time")
+class RedemptionConcurrencyTestCase(_Committed):
+    "Confirmations racing in parallel transactions"
+
+    def test_ten_on_one_card(self):
+        "Ten confirms on a card that covers three: exactly three succeed"
+        card = self.ids['cards'][0]
+        rice = self.ids['products'][0]
+        outcomes = self.race([
+                (card, [{'product': rice, 'quantity': 1}], 'ten-%d' % i)
+                for i in range(10)])
+        done = [o for o in outcomes if isinstance(o, dict)]
+        refused = [o for o in outcomes if not isinstance(o, dict)]
+        self.assertEqual(len(done), 3, outcomes)
+        for message in refused:
+            self.assertIn('not enough for 30', message)
+        state = self.state()
+        self.assertEqual(state['balances'][0], Decimal(10))
+        self.assertEqual(state['stock'][0], 7)
+        self.assertEqual(state['redemptions'], 3)
+        self.assertEqual(state['customer_moves'], 3)
+
+    def test_last_unit(self):
+        "Two households race for the last bottle: one gets it"
+        oil = self.ids['products'][1]
+        outcomes = self.race([
+                (card, [{'product': oil, 'quantity': 1}], 'last-%d' % i)
+                for i, card in enumerate(self.ids['cards'])])
+        done = [o for o in outcomes if isinstance(o, dict)]
+        self.assertEqual(len(done), 1, outcomes)
+        refused, = [o for o in outcomes if not isinstance(o, dict)]
+        self.assertIn('in stock', refused)
+        state = self.state()
+        self.assertEqual(state['stock'][1], 0)
+        self.assertEqual(sorted(state['balances']),
+            [Decimal(80), Decimal(100)])
+
+    def test_same_key_at_once(self):
+        "The same key sent twice at once: one redemption"
+        card = self.ids['cards'][0]
+        soap = self.ids['products'][2]
+        outcomes = self.race([
+                (card, [{'product': soap, 'quantity': 1}], 'same-key')
+                for _ in range(2)])
+        self.assertEqual(outcomes[0], outcomes[1])
+        self.assertIsInstance(outcomes[0], dict)
+        state = self.state()
+        self.assertEqual(state['redemptions'], 1)
+        self.assertEqual(state['balances'][0], Decimal(95))
+        self.assertEqual(state['stock'][2], 9)
+
+
+class RedemptionFailureTestCase(_Committed):
+    "Refused and failed confirmations leave nothing behind"
+
+    def test_wrong_pin(self):
+        "A wrong PIN: refused, nothing moved, the failure stays counted"
+        before = self.state()
+        card = self.ids['cards'][0]
+        lines = [{'product': self.ids['products'][0], 'quantity': 1}]
+
+        def redeem_wrong():
+            Redemption = Pool().get('huinong.redemption')
+            return Redemption.redeem({
+                    'store': self.ids['store'], 'card': card,
+                    'pin': '000000', 'key': 'pin-1', 'lines': lines})
+        with self.assertRaises(UserError) as cm:
+            request(self.ids['clerk'], redeem_wrong,
+                company=self.ids['company'])
+        self.assertIn(card, cm.exception.message)
+        self.assertEqual(self.state(), before)
+
+        def failures():
+            Card = Pool().get('huinong.card')
+            card_, = Card.search([('number', '=', card)])
+            return card_.pin_failures
+        self.assertEqual(request(USER, failures, check=False), 1)
+        # The right PIN afterwards: done, the count reset
+        request(self.ids['clerk'], self.redeem, card, lines, 'pin-2',
+            company=self.ids['company'])
+        self.assertEqual(request(USER, failures, check=False), 0)
+
+    def test_failure_after_stock(self):
+        "No stock move, no ledger line, no count used, no redemption"
+        pool = Pool(DB_NAME)
+        Ledger = pool.get('huinong.points.ledger')
+        type_ids = []
+
+        def grant():
+            Type = Pool().get('huinong.entitlement.type')
+            Grant = Pool().get('huinong.entitlement.grant')
+            type_, = Type.create([{
+                        'name': "理发", 'code': 'HAIR', 'unit': "次"}])
+            Grant.create([{
+                        'household': self.ids['households'][0],
+                        'type': type_.id, 'quantity': 3}])
+            type_ids.append(type_.id)
+        request(USER, grant, company=self.ids['company'], check=False)
+        before = self.state()
+
+        def fail(*args, **kwargs):
+            raise RuntimeError("the disk is full")
+        card = self.ids['cards'][0]
+        lines = [
+            {'product': self.ids['products'][0], 'quantity': 2},
+            {'entitlement_type': type_ids[0], 'quantity': 1},
+            ]
+        with patch.object(Ledger, 'redeem', side_effect=fail):
+            with self.assertRaises(RuntimeError):
+                request(self.ids['clerk'], self.redeem, card, lines,
+                    'fail-1', company=self.ids['company'])
+        self.assertEqual(self.state(), before)
+        # The stock moves were made before the failure
+        with patch.object(pool.get('huinong.redemption'), '_use_entitlements',
+                side_effect=fail):
+            with self.assertRaises(RuntimeError):
+                request(self.ids['clerk'], self.redeem, card, lines,
+                    'fail-2', company=self.ids['company'])
+        self.assertEqual(self.state(), before)
+        # And it works once the fault is gone
+        result = request(self.ids['clerk'], self.redeem, card, lines,
+            'fail-3', company=self.ids['company'])
+        self.assertEqual(result['points'], Decimal(60))
+        after = self.state()
+        self.assertEqual(after['uses'], 1)
+        self.assertEqual(after['balances'][0], Decimal(40))
