@@ -12,6 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class TranslationsTestCase(unittest.TestCase):
 
+    # update_po.py always works on SQLite in memory: once per run is enough
+    @unittest.skipIf(
+        os.environ.get('HUINONG_TEST_BACKEND') == 'postgresql'
+        and os.environ.get('HUINONG_TEST_BACKENDS', '') != 'postgresql',
+        "the same on both backends: checked in the SQLite pass")
     def test_zh_cn_complete(self):
         "locale/zh_CN.po is up to date and complete in every module"
         env = dict(os.environ)
