@@ -870,12 +870,42 @@ class RedemptionLine(ModelSQL, ModelView):
                             redemption=line.redemption.rec_name))
 
     @classmethod
-    def preprocess_values(cls, mode, values):
-        values = super().preprocess_values(mode, values)
-        if mode == 'create' and values.get('kind', 'goods') == 'goods':
-            # Filled on confirmation, from the approved price of that day
-            values.setdefault('unit_points', None)
-        return values
+    def on_modification(cls, mode, lines, field_names=None):
+        super().on_modification(mode, lines, field_names=field_names)
+        if mode in {'create', 'write'} and (field_names is None
+                or field_names & {'product', 'quantity', 'kind'}):
+            cls._set_draft_points(lines)
+
+    @classmethod
+    def _set_draft_points(cls, lines):
+        """Store the points of draft lines at the day's approved price, as
+        the counter shows them (set again on confirmation). By SQL: the
+        fields are read-only, and a write would come back here."""
+        pool = Pool()
+        Product = pool.get('product.product')
+        Date = pool.get('ir.date')
+        lines = [l for l in lines if l.redemption.state == 'draft']
+        if not lines:
+            return
+        prices = Product.get_huinong_points_prices(
+            [l.product for l in lines if l.product], Date.today())
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for line in lines:
+            unit_points = points = None
+            if line.kind == 'entitlement':
+                unit_points = points = Decimal(0)
+            elif line.product and prices.get(line.product.id) is not None:
+                unit_points = _points(prices[line.product.id])
+                if isinstance(line.quantity, int):
+                    points = unit_points * line.quantity
+            cursor.execute(*table.update(
+                    [table.unit_points, table.points],
+                    [unit_points, points],
+                    where=table.id == line.id))
+        Transaction().counter += 1
+        for cache in Transaction().cache.values():
+            cache.pop(cls.__name__, None)
 
 
 class StockLock(ModelSQL):
