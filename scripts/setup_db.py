@@ -795,6 +795,14 @@ class Setup:
                 from trytond.pool import Pool
                 return create_demo_evaluations(Pool())
             stats.update(in_transaction(self.name, create_evaluations))
+        if 'huinong_redemption' in self.modules:
+            # after the sheets: the households spend their points
+            def create_redemptions():
+                from trytond.modules.huinong_redemption.demo import (
+                    create_demo_redemptions)
+                from trytond.pool import Pool
+                return create_demo_redemptions(Pool())
+            stats.update(in_transaction(self.name, create_redemptions))
         self.log("demo data: %s in %.1fs", stats, time.monotonic() - start)
         return stats
 

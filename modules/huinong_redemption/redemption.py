@@ -395,7 +395,7 @@ class Redemption(Workflow, ModelSQL, ModelView):
         # The locks and the PIN before the redemption exists: creating it
         # share-locks the card's row, which the PIN's failure counter
         # (a transaction of its own) must lock
-        cls._lock(store, card.household, [
+        cls._lock(store, [card.household], [
                 Product(l['product']) for l in lines if l.get('product')])
         card.check_pin(values.get('pin'))
         redemption, = cls.create([{
@@ -425,7 +425,7 @@ class Redemption(Workflow, ModelSQL, ModelView):
             cls._confirm(redemption, pin)
 
     @classmethod
-    def _lock(cls, store, household, products):
+    def _lock(cls, store, households, products):
         """Take the locks, at the start of the transaction (trytond
         restarts it with them): the household's points and counts, then
         the store's stock of these products, so that what is read after is
@@ -434,11 +434,14 @@ class Redemption(Workflow, ModelSQL, ModelView):
         Ledger = pool.get('huinong.points.ledger')
         StockLock = pool.get('huinong.redemption.stock_lock')
         with without_check_access():
-            Ledger.lock_households([household])
+            Ledger.lock_households(households)
             StockLock.lock_stock(store, products)
 
     @classmethod
-    def _confirm(cls, redemption, pin, pin_checked=False):
+    def _confirm(cls, redemption, pin, pin_checked=False, at=None,
+            notify=True):
+        """Confirm the draft; at is the time of the confirmation (now by
+        default, an earlier one for the demo data)"""
         pool = Pool()
         Ledger = pool.get('huinong.points.ledger')
         Party = pool.get('party.party')
@@ -464,8 +467,12 @@ class Redemption(Workflow, ModelSQL, ModelView):
                         else 'not_issued'),
                     card=card.number or household.rec_name))
         config = Ledger.config()
-        with transaction.set_context(company=config.points_company.id):
-            date = Date.today()
+        if at is None:
+            at = dt.datetime.now()
+            with transaction.set_context(company=config.points_company.id):
+                date = Date.today()
+        else:
+            date = at.date()
         lines = list(redemption.lines)
         if not lines:
             raise RedemptionError(gettext(
@@ -475,7 +482,7 @@ class Redemption(Workflow, ModelSQL, ModelView):
             line.check_line()
         products = list({l.product for l in lines if l.product})
 
-        cls._lock(store, household, products)
+        cls._lock(store, [household], products)
         # The PIN after the locks: a restart does not check it twice
         if not pin_checked:
             card.check_pin(pin)
@@ -533,18 +540,18 @@ class Redemption(Workflow, ModelSQL, ModelView):
                         store=store.rec_name, household=household.rec_name),
                     redemption)
             cls._use_entitlements(redemption, lines, date)
-            now = dt.datetime.now()
             cls.write([redemption], {
                     'number': cls._next_number(),
                     'date': date,
                     'clerk': transaction.user or None,
-                    'done_at': now,
-                    'out_of_hours': not cls._is_open(store, now),
+                    'done_at': at,
+                    'out_of_hours': not cls._is_open(store, at),
                     'ledger_move': move.id if move else None,
                     'household': household.id,
                     'state': 'done',
                     })
-        cls._notify(redemption, total, balance - total)
+        if notify:
+            cls._notify(redemption, total, balance - total)
 
     @classmethod
     def _check_clerk(cls, store, household):

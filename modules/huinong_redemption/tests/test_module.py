@@ -369,5 +369,36 @@ class HuinongRedemptionTestCase(_Redeem, ModuleTestCase):
                     [Redemption(result['id'])], {'card': None,
                         'household': other.id})
 
+    @with_transaction()
+    def test_demo(self):
+        "The demo redemptions: done and posted in past months, once"
+        pool = Pool()
+        Redemption = pool.get('huinong.redemption')
+        Move = pool.get('account.move')
+        from ..demo import create_demo_redemptions
+        c = setup_county(stock=0)
+        today = dt.date.today()
+        with set_company(c['company']):
+            for product in c['products']:
+                stock_in(c['store'], product, 50,
+                    date=today - dt.timedelta(days=120))
+        # As setup_db runs it: the administrator, root
+        with Transaction().set_user(0):
+            stats = create_demo_redemptions(pool, today=today, per_store=4)
+        redemptions = Redemption.search([])
+        self.assertEqual(stats['redemptions'], len(redemptions))
+        self.assertTrue(redemptions)
+        self.assertEqual({r.state for r in redemptions}, {'done'})
+        # The cards are of 七坊镇: its store only
+        self.assertEqual({r.store for r in redemptions}, {c['store']})
+        self.assertTrue(all(r.date < today for r in redemptions))
+        self.assertTrue(all(r.ledger_move.state == 'posted'
+                for r in redemptions))
+        for household in c['households']:
+            self.assertGreaterEqual(self.balance(household), 0)
+        with Transaction().set_user(0):
+            self.assertEqual(create_demo_redemptions(pool, today=today),
+                {'redemptions': 0})
+
 
 del ModuleTestCase
