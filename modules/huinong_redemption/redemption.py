@@ -24,7 +24,8 @@ from trytond.pyson import Eval, If
 from trytond.rpc import RPC
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
-from trytond.wizard import Button, StateTransition, StateView, Wizard
+from trytond.wizard import (
+    Button, StateReport, StateTransition, StateView, Wizard)
 
 from .exceptions import RedemptionError
 
@@ -1009,6 +1010,7 @@ class Confirm(Wizard):
             Button("Confirm", 'confirm', 'tryton-ok', default=True),
             ])
     confirm = StateTransition()
+    print_ = StateReport('huinong.redemption.receipt')
 
     def default_start(self, fields):
         redemption = self.record
@@ -1024,6 +1026,13 @@ class Confirm(Wizard):
         # The PIN is never kept in the wizard's session
         self.start.pin = None
         self.model.confirm([self.record], pin)
+        return 'print_'
+
+    def do_print_(self, action):
+        "The receipt for the household"
+        return action, {'ids': [self.record.id]}
+
+    def transition_print_(self):
         return 'end'
 
     def end(self):

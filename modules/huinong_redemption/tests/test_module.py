@@ -13,6 +13,7 @@ from trytond.transaction import Transaction, check_access
 
 from .test_concurrency import (  # noqa: F401
     RedemptionConcurrencyTestCase, RedemptionFailureTestCase)
+from .test_report import RedemptionReportTestCase  # noqa: F401
 from .tools import PIN, make_ean, setup_county, stock_in
 
 
