@@ -20,6 +20,7 @@ Paths: HUINONG_CHROMIUM (default /usr/bin/chromium), HUINONG_SAO_DIR
 import contextlib
 import importlib.util
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -105,7 +106,8 @@ class BrowserTestCase(unittest.TestCase):
             raise unittest.SkipTest(reason)
 
         # A failure screenshot of an earlier run would mislead
-        for name in ['menu', 'households', 'failure']:
+        for name in ['menu', 'households', 'counter', 'counter-done',
+                'counter-wrong-pin', 'failure']:
             path = os.path.join(artifacts_dir(), 'browser-%s.png' % name)
             if os.path.exists(path):
                 os.remove(path)
@@ -363,6 +365,123 @@ class BrowserTestCase(unittest.TestCase):
             "the list must show every household of %s" % TOWNSHIP)
         self.assertFalse(shown & others,
             "households of other townships are shown")
+
+    def counter_data(self):
+        """A card of 七坊镇 with its balance, and the two cheapest goods in
+        stock at the 七坊镇 store: [(barcode, points)]"""
+        cards = self.query(
+            # Numeric columns are text on SQLite: compare them as numbers
+            "SELECT c.number, c.household, CAST(COALESCE(("
+                "SELECT SUM(l.credit - l.debit) FROM account_move_line AS l "
+                "JOIN account_account AS a ON a.id = l.account "
+                "WHERE l.party = c.household AND a.code = '2201'), 0) "
+                "AS REAL) "
+            "FROM huinong_card AS c "
+            "JOIN party_party AS p ON p.id = c.household "
+            "JOIN huinong_area AS v ON v.id = p.huinong_village "
+            "JOIN huinong_area AS t ON t.id = v.parent "
+            "WHERE c.state = 'issued' AND t.name = '%s' "
+            "ORDER BY 3 DESC, c.number" % TOWNSHIP)
+        goods = self.query(
+            # one approved price per store review: one row per product
+            "SELECT i.code, MAX(CAST(pp.points_price AS REAL)) "
+            "FROM huinong_product_points_price AS pp "
+            "JOIN product_identifier AS i "
+                "ON i.product = pp.product AND i.type = 'ean' "
+            "GROUP BY i.code ORDER BY 2, i.code")
+        return cards[0], goods[:2]
+
+    def test_clerk_redeems_at_the_counter(self):
+        "七坊镇 clerk: card, two barcodes, PIN, new balance; a wrong PIN"
+        from playwright.sync_api import expect
+        page = self.page
+        (number, household, balance), goods = self.counter_data()
+        balance = int(balance)
+        points = sum(int(p) for _, p in goods)
+        self.assertGreaterEqual(balance, points)
+        done_query = ("SELECT COUNT(*) FROM huinong_redemption "
+            "WHERE state = 'done' AND household = %d" % household)
+        done_before, = self.query(done_query)
+
+        def amount(value):
+            "sao shows 1234 as 1,234"
+            return re.compile(r'^%s$' % r',?'.join(
+                    re.escape(c) for c in str(value)))
+
+        def counter(again=False):
+            "A new redemption at the counter, with the card"
+            tab = page.locator('#tabcontent .tab-pane.active')
+            if again:
+                # The counter's tab is open: a new record in it
+                tab.locator('button#new_').click()
+            else:
+                self.menu_rows('兑换柜台').locator('.column-char').click()
+            expect(tab.locator('.title')).to_contain_text('兑换柜台')
+            card = tab.locator('input[name=card]')
+            card.fill(number)
+            card.press('Tab')
+            # sao may ask to pick the card in its search dialog
+            search = page.locator('.modal-dialog', has_text=number)
+            try:
+                search.wait_for(timeout=5000)
+            except Exception:
+                pass
+            else:
+                search.locator('tbody tr', has_text=number).first.click()
+                search.locator('.modal-footer button',
+                    has_text='确定').click()
+            expect(tab.locator('input[name=head]')).not_to_have_value('')
+            return tab
+
+        try:
+            self.login('qifang_clerk', DEMO_PASSWORD)
+            self.menu_rows('惠农超市').locator('.expander').click()
+            self.menu_rows('积分兑换').locator('.expander').click()
+            tab = counter()
+            expect(tab.locator('input[name=balance]').first).to_have_value(
+                amount(balance))
+            for code, _ in goods:
+                scan = tab.locator('input[name=scan]')
+                scan.fill(code)
+                scan.press('Enter')
+                # The field is emptied once the line is added
+                expect(scan).to_have_value('')
+            expect(tab.locator('input[name=total_points]').first).to_have_value(
+                amount(points))
+            self.screenshot('counter')
+            tab.locator('button', has_text='确认').first.click()
+            dialog = page.locator('.modal-dialog').last
+            dialog.locator('input[name=pin]').fill('135790')
+            dialog.locator('.modal-footer button', has_text='确认').click()
+            # sao's option values are JSON: "done"
+            expect(tab.locator('select[name=state]')).to_have_value(
+                re.compile('done'))
+            expect(tab.locator('input[name=balance]').first).to_have_value(
+                amount(balance - points))
+            self.screenshot('counter-done')
+
+            # Again, with a wrong PIN: refused
+            tab = counter(again=True)
+            scan = tab.locator('input[name=scan]')
+            scan.fill(goods[0][0])
+            scan.press('Enter')
+            expect(tab.locator('input[name=total_points]').first).to_have_value(
+                amount(int(goods[0][1])))
+            tab.locator('button', has_text='确认').first.click()
+            dialog = page.locator('.modal-dialog').last
+            dialog.locator('input[name=pin]').fill('000000')
+            dialog.locator('.modal-footer button', has_text='确认').click()
+            # The error of the card's PIN check, in Chinese
+            expect(page.locator('.modal-dialog', has_text='密码错误')
+                ).to_be_visible()
+            self.screenshot('counter-wrong-pin')
+        except Exception:
+            self.screenshot('failure')
+            raise
+
+        # One more redemption done: the refused one is not
+        done_after, = self.query(done_query)
+        self.assertEqual(done_after[0], done_before[0] + 1)
 
 
 if __name__ == '__main__':

@@ -78,12 +78,16 @@ def create_demo_redemptions(pool, today=None, months=3, per_store=6,
                 for _ in range(per_store):
                     card = rng.choice(store_cards)
                     balance = balances[card.household.id]
+                    # At most half the balance: the households keep
+                    # points for the counter of the demo
+                    budget = balance // 2
                     lines = []
                     for product in rng.sample(goods, rng.randint(1, 3)):
                         points = prices[product.id]
-                        if points <= balance:
-                            quantity = 1 if points * 2 > balance else (
+                        if points <= budget:
+                            quantity = 1 if points * 2 > budget else (
                                 rng.randint(1, 2))
+                            budget -= points * quantity
                             balance -= points * quantity
                             lines.append({
                                     'kind': 'goods',

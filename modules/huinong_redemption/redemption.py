@@ -222,12 +222,14 @@ class Redemption(Workflow, ModelSQL, ModelView):
         pass
 
     @fields.depends('scan', 'lines', 'date', 'store',
-        methods=['_add_scanned'])
+        methods=['_add_scanned', 'on_change_with_total_points'])
     def on_change_scan(self):
         code = (self.scan or '').strip()
         self.scan = None
         if code:
             self._add_scanned(code)
+            # The client does not chain the on_change_with of the lines
+            self.total_points = self.on_change_with_total_points()
 
     @fields.depends('lines', 'date')
     def _add_scanned(self, code):
@@ -251,6 +253,12 @@ class Redemption(Workflow, ModelSQL, ModelView):
             line.on_change_product()
             lines.append(line)
         self.lines = lines
+
+    @fields.depends('lines')
+    def on_change_with_total_points(self, name=None):
+        "The total as the counter shows it while scanning"
+        return sum((l.points or Decimal(0) for l in self.lines or []),
+            Decimal(0))
 
     @classmethod
     def get_total_points(cls, redemptions, name):
