@@ -9,6 +9,7 @@ see huinong.points.ledger.lock_households) and the store's product locks,
 the stock moves, the ledger move and the entitlement uses. A refusal
 changes nothing."""
 import datetime as dt
+import functools
 from decimal import Decimal
 
 from sql import Conflict, Literal
@@ -23,7 +24,8 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.rpc import RPC
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import (
+    Transaction, TransactionError, without_check_access)
 from trytond.wizard import (
     Button, StateReport, StateTransition, StateView, Wizard)
 
@@ -442,9 +444,20 @@ class Redemption(Workflow, ModelSQL, ModelView):
         pool = Pool()
         Ledger = pool.get('huinong.points.ledger')
         StockLock = pool.get('huinong.redemption.stock_lock')
+        # Both kinds at once: one restart of the request, not two
+        missing = []
         with without_check_access():
-            Ledger.lock_households(households)
-            StockLock.lock_stock(store, products)
+            for lock in [
+                    functools.partial(Ledger.lock_households, households),
+                    functools.partial(
+                        StockLock.lock_stock, store, products),
+                    ]:
+                try:
+                    lock()
+                except TransactionError as error:
+                    missing.append(error)
+        if missing:
+            raise _LocksError(missing)
 
     @classmethod
     def _confirm(cls, redemption, pin, pin_checked=False, at=None,
@@ -767,6 +780,19 @@ class Redemption(Workflow, ModelSQL, ModelView):
                         'cancelled_at': now,
                         'cancel_move': cancel_move.id if cancel_move else None,
                         })
+
+
+class _LocksError(TransactionError):
+    "Several locks to take at the start of the transaction"
+
+    def __init__(self, errors):
+        super().__init__()
+        self.errors = errors
+
+    def fix(self, extras):
+        super().fix(extras)
+        for error in self.errors:
+            error.fix(extras)
 
 
 class RedemptionLine(ModelSQL, ModelView):
