@@ -65,7 +65,7 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def create_database(name):
+def create_database(name, module='huinong_points'):
     from trytond import backend
     from trytond.pool import Pool
     database = backend.Database().connect()
@@ -79,7 +79,7 @@ def create_database(name):
     database.init()
     database.close()
     pool = Pool(name)
-    pool.init(update=['huinong_points'], lang=['en'], activatedeps=True)
+    pool.init(update=[module], lang=['en'], activatedeps=True)
 
 
 def drop_database(name):

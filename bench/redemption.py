@@ -83,23 +83,6 @@ def log(message, *args):
         file=sys.stderr, flush=True)
 
 
-def create_database(name):
-    from trytond import backend
-    from trytond.pool import Pool
-    database = backend.Database().connect()
-    connection = database.get_connection(autocommit=True)
-    try:
-        database.create(connection, name)
-    finally:
-        database.put_connection(connection)
-        database.close()
-    database = backend.Database(name).connect()
-    database.init()
-    database.close()
-    Pool(name).init(update=['huinong_redemption'], lang=['en'],
-        activatedeps=True)
-
-
 def create_county(household_ids, n_products):
     """Stores with clerks, goods with prices and stock, cards and points.
     Return {township area id: (store id, clerk login, [card numbers])}"""
@@ -390,12 +373,13 @@ def main(argv=None):
     if 'trytond.modules' in sys.modules:
         raise RuntimeError("trytond.modules imported before the configuration")
     from month_end import (
-        create_households, create_ledger_and_villages, drop_database)
+        create_database, create_households, create_ledger_and_villages,
+        drop_database)
 
     name = args.database
     start = time.monotonic()
     log("creating database %s with huinong_redemption...", name)
-    create_database(name)
+    create_database(name, 'huinong_redemption')
     server = None
     try:
         in_tx = setup_db.in_transaction

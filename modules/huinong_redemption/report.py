@@ -82,10 +82,7 @@ class RegisterStart(ModelView):
 
     @classmethod
     def default_store(cls):
-        User = Pool().get('res.user')
-        store_ids = User.get_huinong_store_ids()
-        if len(store_ids) == 1:
-            return store_ids[0]
+        return Pool().get('huinong.redemption').default_store()
 
     @classmethod
     def default_from_date(cls):
