@@ -46,28 +46,48 @@ def issue_card(household, pin='135790'):
     return Card(card.id)
 
 
-def in_transaction(func, *args, commit=False, user=None):
+def in_transaction(func, *args, commit=False, user=None, context=None,
+        check=False, busy_retries=0):
     """Run func in a transaction of its own, as a request: retried with the
     locks it asks for (as trytond's dispatcher does), then committed or
-    rolled back. Exceptions of func propagate after a rollback."""
+    rolled back. Exceptions of func propagate after a rollback.
+
+    context is set around func, check runs it with access checks, and
+    busy_retries times a lock that another transaction holds (trytond
+    takes them without waiting) is retried, as a client sends again."""
+    import time
+
+    from trytond import backend
     from trytond.tests.test_tryton import DB_NAME, USER
-    from trytond.transaction import TransactionError
+    from trytond.transaction import TransactionError, check_access
     extras = {}
+    busy = 0
     while True:
-        with Transaction().start(
-                DB_NAME, USER if user is None else user, context={},
-                **extras) as transaction:
-            try:
-                result = func(*args)
-            except TransactionError as e:
-                transaction.rollback()
-                e.fix(extras)
-                continue
-            except Exception:
-                transaction.rollback()
+        try:
+            with Transaction().start(
+                    DB_NAME, USER if user is None else user, context={},
+                    **extras) as transaction:
+                try:
+                    with Transaction().set_context(context or {}):
+                        if check:
+                            with check_access():
+                                result = func(*args)
+                        else:
+                            result = func(*args)
+                except TransactionError as e:
+                    transaction.rollback()
+                    e.fix(extras)
+                    continue
+                except Exception:
+                    transaction.rollback()
+                    raise
+                if commit:
+                    transaction.commit()
+                else:
+                    transaction.rollback()
+                return result
+        except backend.DatabaseOperationalError:
+            if busy >= busy_retries:
                 raise
-            if commit:
-                transaction.commit()
-            else:
-                transaction.rollback()
-            return result
+            busy += 1
+            time.sleep(0.02)

@@ -3,7 +3,6 @@
 """Confirmations racing in real parallel transactions (PostgreSQL), and a
 failure in the middle of a confirmation (both backends)."""
 import threading
-import time
 import unittest
 from decimal import Decimal
 from unittest.mock import patch
@@ -12,55 +11,22 @@ from trytond import backend
 from trytond.exceptions import UserError
 from trytond.modules.company.tests import set_company
 from trytond.modules.huinong.tests.tools import DatabaseTestCase
+from trytond.modules.huinong_card.tests.tools import in_transaction
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, USER
-from trytond.transaction import (
-    Transaction, TransactionError, check_access)
+from trytond.transaction import Transaction
 
 from .tools import PIN, setup_county, stock_in
 
 
 def request(user_id, func, *args, commit=True, company=None, check=True):
     """Run func as one RPC request of the user would run: restarted with
-    the locks it asks for, retried on a lock that is busy, committed at
-    the end or rolled back on an error (which propagates)"""
-    extras = {}
-    attempts = 0
-    while True:
-        try:
-            return _attempt(user_id, func, args, extras, commit, company,
-                check)
-        except TransactionError as e:
-            e.fix(extras)
-        except backend.DatabaseOperationalError:
-            # A busy lock (trytond takes them without waiting, also at the
-            # start of the transaction): the counter sends the same
-            # request, with the same key, again
-            attempts += 1
-            if attempts > 200:
-                raise
-            time.sleep(0.02)
-
-
-def _attempt(user_id, func, args, extras, commit, company, check):
-    with Transaction().start(DB_NAME, user_id, context={},
-            **extras) as transaction:
-        try:
-            context = {'company': company} if company else {}
-            with Transaction().set_context(context):
-                if check:
-                    with check_access():
-                        result = func(*args)
-                else:
-                    result = func(*args)
-        except Exception:
-            transaction.rollback()
-            raise
-        if commit:
-            transaction.commit()
-        else:
-            transaction.rollback()
-        return result
+    the locks it asks for, sent again while a lock is busy (trytond takes
+    them without waiting, also at the start of the transaction), committed
+    at the end or rolled back on an error (which propagates)"""
+    return in_transaction(func, *args, commit=commit, user=user_id,
+        context={'company': company} if company else None, check=check,
+        busy_retries=200)
 
 
 class _Committed(DatabaseTestCase):

@@ -375,7 +375,6 @@ class HuinongRedemptionTestCase(_Redeem, ModuleTestCase):
         "The demo redemptions: done and posted in past months, once"
         pool = Pool()
         Redemption = pool.get('huinong.redemption')
-        Move = pool.get('account.move')
         from ..demo import create_demo_redemptions
         c = setup_county(stock=0)
         today = dt.date.today()
