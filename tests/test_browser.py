@@ -417,6 +417,9 @@ class BrowserTestCase(unittest.TestCase):
             else:
                 self.menu_rows('兑换柜台').locator('.column-char').click()
             expect(tab.locator('.title')).to_contain_text('兑换柜台')
+            # The clerk's store comes with the new record's defaults:
+            # typing the card before they arrive loses them
+            expect(tab.locator('input[name=store]')).not_to_have_value('')
             card = tab.locator('input[name=card]')
             card.fill(number)
             card.press('Tab')
