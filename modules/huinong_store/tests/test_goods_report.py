@@ -98,6 +98,7 @@ class GoodsReportTestCase(DatabaseTestCase, TestCase):
         self.assertIn(make_ean(1)[1:7], flat)
 
     def _purchases(self, store, other, goods):
+        # Dated TODAY, not the server's today: the run may pass midnight
         pool = Pool()
         Purchase = pool.get('purchase.purchase')
         Party = pool.get('party.party')
@@ -111,6 +112,7 @@ class GoodsReportTestCase(DatabaseTestCase, TestCase):
                     'invoice_address': supplier.addresses[0].id,
                     'warehouse': store.id,
                     'invoice_method': 'manual',
+                    'purchase_date': TODAY,
                     'lines': [('create', [{
                                     'product': p.id,
                                     'quantity': q,
@@ -123,6 +125,7 @@ class GoodsReportTestCase(DatabaseTestCase, TestCase):
                     'invoice_address': supplier.addresses[0].id,
                     'warehouse': other.id,
                     'invoice_method': 'manual',
+                    'purchase_date': TODAY,
                     'lines': [('create', [{
                                     'product': towel.id,
                                     'quantity': 5,
@@ -135,6 +138,7 @@ class GoodsReportTestCase(DatabaseTestCase, TestCase):
                     'invoice_address': supplier.addresses[0].id,
                     'warehouse': store.id,
                     'invoice_method': 'manual',
+                    'purchase_date': TODAY,
                     'lines': [('create', [{
                                     'product': salt.id,
                                     'quantity': 50,
