@@ -65,7 +65,9 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def create_database(name, module='huinong_points'):
+def create_database(name, modules='huinong_points'):
+    """Create the database and activate modules (a module name or a list
+    of them) with their dependencies"""
     from trytond import backend
     from trytond.pool import Pool
     database = backend.Database().connect()
@@ -79,7 +81,9 @@ def create_database(name, module='huinong_points'):
     database.init()
     database.close()
     pool = Pool(name)
-    pool.init(update=[module], lang=['en'], activatedeps=True)
+    if isinstance(modules, str):
+        modules = [modules]
+    pool.init(update=list(modules), lang=['en'], activatedeps=True)
 
 
 def drop_database(name):

@@ -7,18 +7,27 @@
         [--products 500] [--duration 20] [--workers 4] [--keep]
         [--uri postgresql://postgres@127.0.0.1:5432/]
 
-Builds, in this process, a PostgreSQL database with huinong_redemption:
-N households with a card and 2,000 points each, one store per township
-(11) with its clerk, P goods with approved points prices and stock in
-every store. Then it starts trytond under gunicorn (`--workers` processes,
-as the deployment does; trytond's own threaded server without gunicorn)
-and drives it with one JSON-RPC client per store, each redeeming 5-line
-baskets for random households of its township through
-`model.huinong.redemption.redeem`:
+Builds, in this process, a PostgreSQL database with huinong_redemption
+and Tryton's sale_point: N households with a card and 2,000 points each,
+one store per township (11) with its clerk, P goods with approved points
+prices and stock in every store; for sale_point, one sale point per store
+(its own journal and numbering, the store's stock) taking cash, the goods
+salable at their points price in yuan. Then it starts trytond under
+gunicorn (`--workers` processes, as the deployment does; the application
+is bench/wsgi_cheap_pin.py, whose password check never rehashes) and
+drives it with one JSON-RPC client
+per store, each redeeming 5-line baskets for random households of its
+township through `model.huinong.redemption.redeem`:
 
 - saturation throughput with 11 clients and with 1 client, the PIN check
   made cheap (the cards' PIN hashes are bcrypt with the lowest cost, so
   that the argon2 hasher does not dominate: "PIN check excluded");
+- the same: 5-line baskets (one unit of 5 random goods) sold as stock
+  sale_point sales by the same clients on the same server, with 1 client
+  and with 11: create the sale with its lines, pay it in cash through the
+  pay wizard (which processes it: done and numbered), post it (stock moves
+  done, account move posted). A sale one of whose calls fails is an
+  error, not a sale done; lock failures are counted;
 - p50/p95 latency with the real argon2 PIN hashes at an offered load of
   2 redemptions per second spread over the 11 stores;
 - the cost of one argon2 PIN check, in process.
@@ -28,22 +37,27 @@ The last line is
     redemption per_s=... one_client_per_s=... sale_point_per_s=...
         ratio=... p95_ms=... pin_ms=...
 
-sale_point_per_s and ratio are "n/a": the same baskets as stock Tryton
-sale_point sales are not driven yet (see bench/README.md).
+where sale_point_per_s is the sale_point sales done per second with 11
+clients and ratio is per_s / sale_point_per_s (both with 11 clients;
+under 4,400 households there are fewer than 11 villages of 400, and only
+the stores whose township has households get a client, for both).
 """
 import argparse
 import base64
 import datetime as dt
 import functools
+import html
 import importlib.util
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from decimal import Decimal
 
@@ -195,6 +209,122 @@ def create_county(household_ids, n_products):
         for t, (s, login) in stores.items()}, [p.id for p in products]
 
 
+def create_sale_points(stores, product_ids):
+    """The same county for stock Tryton sale_point: in the programme's
+    company, a revenue, an expense and a cash account, one account category
+    (no customer tax), the goods salable at their points price in yuan (one
+    point is one yuan), one cash payment method (sale_point allows one per
+    company), and per store a sale point (its own revenue journal and
+    strict numbering sequence, the store's storage as stock, the customer
+    location) with its cash session open and its journal's period of this
+    month; the clerks join the sale_point groups (selling and posting).
+    Return ({store id: sale point id}, {product id: price}, cash method id)"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool()
+    Account = pool.get('account.account')
+    AccountType = pool.get('account.account.type')
+    Category = pool.get('product.category')
+    Date = pool.get('ir.date')
+    Journal = pool.get('account.journal')
+    JournalPeriod = pool.get('account.journal.period')
+    Location = pool.get('stock.location')
+    ModelData = pool.get('ir.model.data')
+    PaymentMethod = pool.get('sale.point.payment.method')
+    Period = pool.get('account.period')
+    Point = pool.get('sale.point')
+    PointsPrice = pool.get('huinong.product.points_price')
+    Product = pool.get('product.product')
+    Sequence = pool.get('ir.sequence.strict')
+    Session = pool.get('sale.point.cash.session')
+    Template = pool.get('product.template')
+    User = pool.get('res.user')
+    Ledger = pool.get('huinong.points.ledger')
+    company = Ledger.config().points_company
+
+    with Transaction().set_context(company=company.id):
+        def of_template(Model, xml_id):
+            record, = Model.search([
+                    ('company', '=', company.id),
+                    ('template', '=', ModelData.get_id(
+                            'huinong_points', xml_id)),
+                    ])
+            return record
+        root = of_template(Account, 'account_template_root')
+        revenue, expense, cash = Account.create([{
+                    'code': code, 'name': name, 'company': company.id,
+                    'parent': root.id,
+                    'type': of_template(AccountType, type_).id,
+                    } for code, name, type_ in [
+                    ('6001', "主营业务收入", 'account_type_template_income'),
+                    ('6401', "主营业务成本", 'account_type_template_expense'),
+                    ('1001', "库存现金", 'account_type_template_cash'),
+                    ]])
+        category, = Category.create([{
+                    'name': "超市商品", 'accounting': True,
+                    'account_revenue': revenue.id,
+                    'account_expense': expense.id,
+                    }])
+        prices = {p.product.id: p.points_price for p in PointsPrice.search(
+                [('product', 'in', product_ids)])}
+        unit = ModelData.get_id('product', 'uom_unit')
+        templates = [p.template for p in Product.browse(product_ids)]
+        for template in templates:
+            price = prices[template.products[0].id]
+            template.salable = True
+            template.sale_uom = unit
+            template.account_category = category
+            template.list_price = price
+            template.gross_price = price
+        Template.save(templates)
+        method, = PaymentMethod.create([{
+                    'name': "现金", 'company': company.id,
+                    'account': cash.id, 'cash': True,
+                    }])
+
+        customer, = Location.search([('type', '=', 'customer')], limit=1)
+        store_ids = sorted(s for s, _, _ in stores.values())
+        logins = [login for _, login, _ in stores.values()]
+        sequence_type = ModelData.get_id('sale_point', 'sequence_type_sale')
+        points = {}
+        for i, store in enumerate(Location.browse(store_ids)):
+            journal, = Journal.create([{
+                        'name': "%s收银" % store.name,
+                        'code': 'POS%02d' % i, 'type': 'revenue',
+                        }])
+            sequence, = Sequence.create([{
+                        'name': "%s销售单" % store.name,
+                        'sequence_type': sequence_type,
+                        'company': company.id,
+                        'prefix': '%s-' % store.code,
+                        }])
+            point, = Point.create([{
+                        'name': store.name, 'company': company.id,
+                        'tax_included': True,
+                        'sequence': sequence.id, 'journal': journal.id,
+                        'storage_location': store.storage_location.id,
+                        'customer_location': customer.id,
+                        }])
+            points[store.id] = point.id
+        # As in a store that has sold this month already: its journal's
+        # period and the day's cash session exist (otherwise the first sale
+        # of each store creates them under a lock of the whole table,
+        # failing the other stores' sales)
+        period = Period.find(company, date=Date.today())
+        JournalPeriod.create([{'journal': p.journal.id, 'period': period.id}
+                for p in Point.browse(list(points.values()))])
+        Session.create([{'point': p} for p in points.values()])
+        User.write(User.search([('login', 'in', logins)]), {
+                'groups': [('add', [
+                            ModelData.get_id('sale_point',
+                                'group_sale_point'),
+                            ModelData.get_id('sale_point',
+                                'group_sale_point_posting'),
+                            ])],
+                })
+    return points, {p: str(v) for p, v in prices.items()}, method.id
+
+
 def set_pin_hashes(cheap):
     """Give every card the same hash of the PIN: argon2 as trytond makes
     it, or bcrypt of the lowest cost (about a millisecond to check)"""
@@ -242,8 +372,16 @@ class Client:
         request = urllib.request.Request(self.url, headers=headers,
             data=json.dumps({'id': 1, 'method': method,
                     'params': params}).encode())
-        with urllib.request.urlopen(request, timeout=120) as response:
-            answer = json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                answer = json.load(response)
+        except urllib.error.HTTPError as e:
+            # trytond answers 503 with the database error (a lock not
+            # obtained...) in the body
+            body = e.read().decode(errors='replace')
+            text = html.unescape(re.sub(r'<[^>]*>', ' ', body))
+            raise RuntimeError('%s: HTTP %d %s' % (
+                    method, e.code, ' '.join(text.split())[:300])) from e
         if answer.get('error'):
             raise RuntimeError('%s: %s' % (method, answer['error']))
         return answer['result']
@@ -254,6 +392,119 @@ class Client:
                     'lines': [{'product': p, 'quantity': 1}
                         for p in products],
                     }, self.context])
+
+    def sell(self, point, products, prices, method, timings):
+        """A stock Tryton sale_point sale of one unit of each product, as
+        the POS client does it: create the sale with its lines (the client
+        knows the prices), pay it in cash with the pay wizard (which
+        processes the sale once it is paid: state done, numbered), post it
+        (stock moves done, account move posted). When the sale is done,
+        append the milliseconds of each step to timings[step]."""
+        steps = {}
+
+        def timed(step, method_name, params):
+            t0 = time.monotonic()
+            try:
+                result = self.call(method_name, params)
+            except Exception as e:
+                raise RuntimeError('%s: %s' % (step, e)) from e
+            steps[step] = steps.get(step, 0) + (time.monotonic() - t0) * 1000
+            return result
+        sale_id, = timed('create', 'model.sale.point.sale.create', [[{
+                        'point': point,
+                        'lines': [['create', [{
+                                        'product': p, 'quantity': 1,
+                                        'unit_list_price': decimal(prices[p]),
+                                        'unit_gross_price': decimal(
+                                            prices[p]),
+                                        } for p in products]]],
+                        }], self.context])
+        wizard = 'wizard.sale.point.sale.pay.'
+        context = dict(self.context, active_model='sale.point.sale',
+            active_id=sale_id, active_ids=[sale_id])
+        session = timed('pay', wizard + 'create', [context])[0]
+        try:
+            view = timed('pay', wizard + 'execute',
+                [session, {}, 'payment', context])['view']
+            amount = view['defaults']['amount']
+            result = timed('pay', wizard + 'execute', [session, {
+                        'payment': {'method': method, 'amount': amount},
+                        }, 'pay', context])
+            if 'view' in result:
+                raise RuntimeError("pay: sale %d not paid by %r" % (
+                        sale_id, amount))
+        except Exception:
+            try:
+                self.call(wizard + 'delete', [session, context])
+            except Exception:
+                pass  # the first error is the one to report
+            raise
+        timed('pay', wizard + 'delete', [session, context])
+        timed('post', 'model.sale.point.sale.post', [[sale_id],
+                self.context])
+        for step, ms in steps.items():
+            timings.setdefault(step, []).append(ms)
+        return sale_id
+
+
+def decimal(value):
+    "A Decimal in trytond's JSON-RPC encoding"
+    return {'__class__': 'Decimal', 'decimal': str(value)}
+
+
+def run_sale_points(counters, points, products, prices, method, duration,
+        seed=0):
+    """Run one thread per counter; each sells 5-line baskets as stock
+    sale_point sales at its store's sale point, as fast as it can for
+    `duration` seconds. A sale one of whose calls fails is an error,
+    not as done (the next sale starts anew). Return (done, errors,
+    latencies in ms, seconds, {step: [ms]})"""
+    latencies, errors, timings = [], [], {}
+    lock = threading.Lock()
+    start = time.monotonic()
+
+    def counter(i, client, store, _cards):
+        rng = random.Random(seed * 100 + i)
+        mine = {}
+        while time.monotonic() - start < duration:
+            basket = rng.sample(products, 5)
+            t0 = time.monotonic()
+            try:
+                client.sell(points[store], basket, prices, method, mine)
+            except Exception as e:
+                with lock:
+                    errors.append(str(e)[:300])
+                continue
+            with lock:
+                latencies.append((time.monotonic() - t0) * 1000)
+        with lock:
+            for step, values in mine.items():
+                timings.setdefault(step, []).extend(values)
+    threads = [threading.Thread(target=counter, args=(i, *c))
+        for i, c in enumerate(counters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return (len(latencies), errors, latencies, time.monotonic() - start,
+        timings)
+
+
+def is_lock_failure(error):
+    "A lock not obtained (NOWAIT) or a serialization failure"
+    return ('could not obtain lock' in error
+        or 'could not serialize access' in error)
+
+
+def error_summary(errors):
+    "'step: count (n lock), ...' of sale_point errors"
+    by_step = {}
+    for error in errors:
+        step = error.split(':', 1)[0]
+        count, locks = by_step.get(step, (0, 0))
+        by_step[step] = (count + 1, locks + is_lock_failure(error))
+    return ', '.join('%s %d (%d lock)' % (step, count, locks)
+        for step, (count, locks) in sorted(by_step.items()))
 
 
 def run_clients(counters, products, duration=None, count=None, rate=None,
@@ -330,15 +581,13 @@ def start_server(args, config_path, port):
     env.update(TRYTOND_CONFIG=config_path,
         TRYTOND_DATABASE_NAMES=args.database, PYTHONUNBUFFERED='1')
     bindir = os.path.dirname(sys.executable)
-    if importlib.util.find_spec('gunicorn'):
-        command = [os.path.join(bindir, 'gunicorn'),
-            '-w', str(args.workers), '-b', '127.0.0.1:%d' % port,
-            '--timeout', '300', '--preload', 'trytond.application:app']
-        kind = 'gunicorn, %d workers' % args.workers
-    else:
-        command = [sys.executable, '-m', 'trytond.cli', '-c', config_path,
-            '-d', args.database]
-        kind = "trytond's threaded server"
+    # The deployment's WSGI server, with the PIN check that never rehashes
+    # (wsgi_cheap_pin.py)
+    command = [os.path.join(bindir, 'gunicorn'),
+        '-w', str(args.workers), '-b', '127.0.0.1:%d' % port,
+        '--timeout', '300', '--preload', '--pythonpath', HERE,
+        'wsgi_cheap_pin:app']
+    kind = 'gunicorn, %d workers' % args.workers
     log_file = tempfile.NamedTemporaryFile(
         'w+', prefix='bench-redemption-', suffix='.log', delete=False)
     server = subprocess.Popen(command, env=env, stdout=log_file,
@@ -366,6 +615,10 @@ def start_server(args, config_path, port):
 
 def main(argv=None):
     args = parse_args(argv)
+    for package in ['gunicorn', 'bcrypt']:
+        if not importlib.util.find_spec(package):
+            raise SystemExit("bench/redemption.py needs %s: "
+                ".venv/bin/pip install gunicorn bcrypt" % package)
     from trytond import config
     config.update_etc([])
     config.set('database', 'uri', args.uri)
@@ -378,8 +631,9 @@ def main(argv=None):
 
     name = args.database
     start = time.monotonic()
-    log("creating database %s with huinong_redemption...", name)
-    create_database(name, 'huinong_redemption')
+    log("creating database %s with huinong_redemption and sale_point...",
+        name)
+    create_database(name, ['huinong_redemption', 'sale_point'])
     server = None
     try:
         in_tx = setup_db.in_transaction
@@ -392,6 +646,8 @@ def main(argv=None):
         del generated
         stores, products = in_tx(name, functools.partial(
                 create_county, household_ids, args.products))
+        points, prices, cash_method = in_tx(name, functools.partial(
+                create_sale_points, stores, products))
         company = in_tx(name, lambda: __import__(
                 'trytond.pool', fromlist=['Pool']).Pool().get(
                 'huinong.points.ledger').config().points_company.id)
@@ -424,6 +680,29 @@ def main(argv=None):
             len(counters), done11, seconds11, rate, len(errors11),
             (': ' + errors11[0]) if errors11 else '')
 
+        # The same baskets as stock sale_point sales, same server
+        sp_runs = {}
+        for label, some in [('1', counters[:1]), ('n', counters)]:
+            done, errors, latencies, seconds, steps = run_sale_points(
+                some, points, products, prices, cash_method,
+                args.duration, seed=4)
+            locks = sum(map(is_lock_failure, errors))
+            sp_runs[label] = (done / seconds, done, errors, locks,
+                latencies)
+            log("sale_point, %d client(s): %d sales in %.1fs: %.1f/s, "
+                "p50 %.0f ms, p95 %.0f ms; mean ms of a sale: %s",
+                len(some), done, seconds, done / seconds,
+                percentile(latencies, 50), percentile(latencies, 95),
+                ', '.join('%s %.0f' % (k, sum(v) / len(v))
+                    for k, v in steps.items()))
+            log("  %d errors (%d lock failures)%s", len(errors), locks,
+                (': ' + error_summary(errors)) if errors else '')
+            for error in dict.fromkeys(
+                    e[:250] for e in errors[:1] + errors[-1:]):
+                log("  e.g. %s", error)
+        sp_rate = sp_runs['n'][0]
+        sp_one_rate = sp_runs['1'][0]
+
         in_tx(name, functools.partial(set_pin_hashes, False))
         done, errors, latencies, seconds = run_clients(
             counters, products, count=args.latency_count, rate=2.0,
@@ -452,8 +731,17 @@ def main(argv=None):
     print("latency at 2/s with the argon2 PIN: p50 %.0f ms, p95 %.0f ms" % (
             p50, p95))
     print("argon2 PIN check: %.0f ms" % pin_ms)
-    print("redemption per_s=%.1f one_client_per_s=%.1f sale_point_per_s=n/a "
-        "ratio=n/a p95_ms=%.0f pin_ms=%.0f" % (rate, one_rate, p95, pin_ms))
+    _, sp_done, sp_errors, sp_locks, sp_latencies = sp_runs['n']
+    print("sale_point, same baskets, %d clients: %.1f sales/s (%d done, "
+        "%d errors of which %d lock failures; p50 %.0f ms, p95 %.0f ms)" % (
+            len(counters), sp_rate, sp_done, len(sp_errors), sp_locks,
+            percentile(sp_latencies, 50), percentile(sp_latencies, 95)))
+    print("sale_point, 1 client: %.1f sales/s (%d errors)" % (
+            sp_one_rate, len(sp_runs['1'][2])))
+    ratio = rate / sp_rate if sp_rate else float('nan')
+    print("redemption per_s=%.1f one_client_per_s=%.1f sale_point_per_s=%.1f "
+        "ratio=%.1f p95_ms=%.0f pin_ms=%.0f" % (
+            rate, one_rate, sp_rate, ratio, p95, pin_ms))
 
 
 if __name__ == '__main__':
