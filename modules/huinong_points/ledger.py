@@ -45,7 +45,7 @@ class Configuration(metaclass=PoolMeta):
         'account.account', "Store Redemptions Payable Account",
         domain=[
             ('company', '=', Eval('points_company', -1)),
-            ('type.payable', '=', True),
+            ('type.debt', '=', True),
             ('party_required', '=', True),
             ('closed', '!=', True),
             ],
@@ -83,6 +83,7 @@ class Ledger(Model):
         pool = Pool()
         Configuration = pool.get('huinong.configuration')
         Account = pool.get('account.account')
+        AccountConfiguration = pool.get('account.configuration')
         AccountTemplate = pool.get('account.account.template')
         Currency = pool.get('currency.currency')
         Rate = pool.get('currency.currency.rate')
@@ -151,6 +152,13 @@ class Ledger(Model):
                 if not getattr(config, name):
                     setattr(config, name, value)
             config.save()
+
+            # Supplier invoices of the settlement credit the operators here
+            account_config = AccountConfiguration(1)
+            if not account_config.default_account_payable:
+                account_config.default_account_payable = account(
+                    'account_template_operator_payable')
+                account_config.save()
         return config
 
     @classmethod
@@ -338,11 +346,12 @@ class Ledger(Model):
 
     @classmethod
     def _household_row(cls, config, party_id, points):
+        "As household_line: positive points credit, negative ones debit"
         return {
             'account': config.points_account.id,
             'party': party_id,
-            'debit': Decimal(0),
-            'credit': points,
+            'debit': -points if points < 0 else Decimal(0),
+            'credit': points if points > 0 else Decimal(0),
             'second_currency': config.points_account.second_currency.id,
             'amount_second_currency': -points,
             }
@@ -357,10 +366,11 @@ class Ledger(Model):
         points as second currency."""
         pool = Pool()
         Line = pool.get('account.move.line')
+        Account = pool.get('account.account')
         config = cls.config()
         transaction = Transaction()
-        accounts = {config.points_account.id: config.points_account,
-            config.points_expense_account.id: config.points_expense_account}
+        accounts = {a.id: a
+            for a in Account.browse(list({r['account'] for r in rows}))}
         for row in rows:
             account = accounts[row['account']]
             if not account.type or account.closed:

@@ -52,7 +52,8 @@ class HuinongPointsTestCase(ModuleTestCase):
         with set_company(company):
             config = setup_ledger(company)
             accounts = Account.search([('company', '=', company.id)])
-            self.assertEqual(len(accounts), 6)
+            # The root and 1002, 2201, 2202, 2203, 4001, 5001
+            self.assertEqual(len(accounts), 7)
             self.assertEqual(config.points_company, company)
             self.assertEqual(config.points_account.code, '2201')
             self.assertTrue(config.points_account.party_required)
@@ -71,7 +72,7 @@ class HuinongPointsTestCase(ModuleTestCase):
             setup_ledger(company)
             setup_ledger(company)
             self.assertEqual(
-                len(Account.search([('company', '=', company.id)])), 6)
+                len(Account.search([('company', '=', company.id)])), 7)
             self.assertEqual(len(FiscalYear.search([])), 1)
             self.assertEqual(len(Journal.search([('code', '=', 'PTS')])), 1)
 
