@@ -95,7 +95,10 @@ def village_code(township, index):
 # township XML id, a village code, or 'area_baisha' for the county).
 DEMO_USERS = [
     ('county', '符海燕（县电商办）', ['group_county_office'], ['area_baisha']),
-    ('finance', '王建华（县财政局）', ['group_finance'], ['area_baisha']),
+    # Tryton's accounting group: the finance bureau pays the settlements'
+    # supplier invoices
+    ('finance', '王建华（县财政局）', ['group_finance', 'account.group_account'],
+        ['area_baisha']),
     ('price', '陈秀英（县物价局）', ['group_price'], ['area_baisha']),
     ('fooddrug', '李明光（县食药监局）', ['group_food_drug'], ['area_baisha']),
     ('hq', '羊德文（县脱贫攻坚指挥部）', ['group_hq'], ['area_baisha']),
@@ -803,6 +806,14 @@ class Setup:
                 from trytond.pool import Pool
                 return create_demo_redemptions(Pool())
             stats.update(in_transaction(self.name, create_redemptions))
+        if 'huinong_settlement' in self.modules:
+            # after the redemptions: the months before this one settled
+            def create_settlements():
+                from trytond.modules.huinong_settlement.demo import (
+                    create_demo_settlements)
+                from trytond.pool import Pool
+                return create_demo_settlements(Pool())
+            stats.update(in_transaction(self.name, create_settlements))
         self.log("demo data: %s in %.1fs", stats, time.monotonic() - start)
         return stats
 
@@ -1013,7 +1024,8 @@ class Setup:
         created = 0
         to_save = []
         for login, name, groups, areas in DEMO_USERS:
-            group_ids = [ModelData.get_id('huinong', g) for g in groups]
+            group_ids = [ModelData.get_id(*(g.split('.') if '.' in g
+                        else ('huinong', g))) for g in groups]
             area_ids = [villages[a].id if a in villages
                 else ModelData.get_id('huinong', a) for a in areas]
             user = users.get(login)
