@@ -21,6 +21,7 @@ from trytond.modules.huinong.approval import (
 from trytond.modules.huinong_points.evaluation import month_bounds
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, If
+from trytond.report import Report
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import SettlementError
@@ -183,6 +184,7 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
 
     state = fields.Selection(
         STATES, "State", readonly=True, required=True, sort=False)
+    state_string = state.translated('state')
     submitted_by = approval_by_field("Submitted By")
     submitted_at = approval_at_field("Submitted At")
     submitted_late = fields.Boolean("Submitted Late", readonly=True)
@@ -779,6 +781,32 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
     def unpay(cls, settlements):
         with without_check_access():
             cls.write(list(settlements), {'paid_at': None})
+
+
+class StatementReport(Report):
+    "Settlement Statement (attachment 9: the points redemption flow)"
+    __name__ = 'huinong.settlement.statement'
+
+    @classmethod
+    def get_context(cls, records, header, data):
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        Hours = pool.get('huinong.store.opening_hours')
+        context = super().get_context(records, header, data)
+        lang = Lang.get()
+        zone = Hours.local_timezone()
+
+        def local_time(value):
+            if not value:
+                return ''
+            return value.replace(tzinfo=dt.timezone.utc).astimezone(
+                zone).strftime('%Y-%m-%d %H:%M')
+        context['local_time'] = local_time
+        context['format_amount'] = lambda v: (
+            lang.format_number(v, digits=2, grouping=True)
+            if v is not None else '')
+        context['today'] = _today()
+        return context
 
 
 class SettlementMove(ModelSQL):

@@ -11,6 +11,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
+from .test_report import SettlementReportTestCase  # noqa: F401
 from .tools import last_month, redeem_on, setup_settlement_county
 
 SCAN = b'%PDF-1.4 signed statement'
