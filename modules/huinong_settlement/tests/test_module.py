@@ -308,6 +308,35 @@ class SettlementTestCase(ModuleTestCase):
                 Settlement.copy([qf])
 
     @with_transaction()
+    def test_points_month(self):
+        "Credited by sheets per household's township, redeemed per store's"
+        pool = Pool()
+        PointsMonth = pool.get('huinong.points.month')
+        Ledger = pool.get('huinong.points.ledger')
+        Move = pool.get('account.move')
+        Date = pool.get('ir.date')
+        c = setup_settlement_county()
+        with set_company(c['company']):
+            self._month(c)
+            # A sheet's credit (the move's origin is what tells it; the
+            # sheet itself is not what is tested here)
+            move = Ledger.credit(
+                [(c['households'][0], Decimal(40))], Date.today(), "评分")
+            move_table = Move.__table__()
+            Transaction().connection.cursor().execute(*move_table.update(
+                    [move_table.origin], ['huinong.evaluation,1'],
+                    where=move_table.id == move.id))
+            rows = {(r.period.start_date, r.township.name):
+                (r.credited, r.redeemed) for r in PointsMonth.search([])}
+        this_month = Date.today().replace(day=1)
+        self.assertEqual(rows, {
+                (last_month(), "七坊镇"): (Decimal(0), Decimal(90)),
+                (last_month(), "元门乡"): (Decimal(0), Decimal(5)),
+                # setup_county's credits have no sheet: not counted
+                (this_month, "七坊镇"): (Decimal(40), Decimal(20)),
+                })
+
+    @with_transaction()
     def test_demo(self):
         "The demo: last month's settlements submitted but one, before paid"
         pool = Pool()
