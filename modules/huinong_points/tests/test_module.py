@@ -62,7 +62,13 @@ class HuinongPointsTestCase(ModuleTestCase):
                 config.points_account.second_currency.code, 'PTS')
             self.assertEqual(config.points_account.second_currency.digits, 0)
             self.assertTrue(config.points_expense_account.type.expense)
-            self.assertTrue(config.points_payable_account.type.payable)
+            # A debt (booked by the settlement's supplier invoice), not
+            # payable; 2203 is the parties' payable
+            self.assertTrue(config.points_payable_account.type.debt)
+            self.assertFalse(config.points_payable_account.type.payable)
+            AccountConfiguration = Pool().get('account.configuration')
+            self.assertEqual(
+                AccountConfiguration(1).default_account_payable.code, '2203')
             self.assertTrue(config.points_payable_account.party_required)
             self.assertEqual(config.points_journal.code, 'PTS')
             self.assertEqual(config.points_journal.type, 'general')
