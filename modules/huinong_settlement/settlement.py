@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sql import Literal, Null, Union
-from sql.aggregate import Count, Min, Sum
+from sql.aggregate import Min, Sum
 from sql.conditionals import Case
 
 from trytond.i18n import gettext
@@ -19,6 +19,8 @@ from trytond.modules.huinong.approval import (
     ApprovalMixin, ApprovalStep, approval_at_field, approval_by_field,
     approval_step)
 from trytond.modules.huinong_points.evaluation import month_bounds
+from trytond.modules.huinong_store.price_review import (
+    check_store_step, user_in_groups)
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, If
 from trytond.report import Report
@@ -34,18 +36,6 @@ STATES = [
     ('paid', "Paid"),
     ]
 POINTS_DIGITS = (16, 0)
-
-
-def _user_in_groups(*xml_ids):
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    if not Transaction().user:
-        return True
-    groups = set(User.get_groups())
-    ids = {ModelData.get_id(*x.split('.')) for x in xml_ids}
-    ids.add(ModelData.get_id('res', 'group_admin'))
-    return bool(groups & ids)
 
 
 def _today():
@@ -406,7 +396,7 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
         super().check_modification(
             mode, settlements, values=values, external=external)
         if mode == 'create' and external:
-            if not _user_in_groups('huinong.group_county_office'):
+            if not user_in_groups('huinong.group_county_office'):
                 raise AccessError(gettext(
                         'huinong_settlement.msg_settlement_create'))
         if mode == 'write' and external and values:
@@ -424,7 +414,7 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
                     continue
                 if (settlement.state == 'submitted'
                         and set(values) <= {'difference_reason'}
-                        and _user_in_groups('huinong.group_county_office')):
+                        and user_in_groups('huinong.group_county_office')):
                     continue
                 raise AccessError(gettext(
                         'huinong_settlement.msg_settlement_write_draft',
@@ -573,26 +563,14 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
     def check_approval(cls, records, step):
         """The submit is for the clerks of the store or the township office
         of its township; the other steps are county-wide"""
-        User = Pool().get('res.user')
         super().check_approval(records, step)
-        if (step != 'submit' or not Transaction().user
-                or User.is_huinong_county_wide()):
-            return
-        store_ids = set(User.get_huinong_store_ids())
-        townships = set(User.get_huinong_scope()[1])
-        township_office = _user_in_groups('huinong.group_township_office')
-        clerk = _user_in_groups('huinong.group_clerk')
-        for record in records:
-            if clerk and record.store.id in store_ids:
-                continue
-            township = record.store.huinong_township
-            if township_office and township and township.id in townships:
-                continue
-            raise SettlementError(gettext(
-                    'huinong_settlement.msg_settlement_store',
-                    step=cls._step_string(step),
-                    settlement=record.rec_name,
-                    store=record.store.rec_name))
+        if step == 'submit':
+            check_store_step(cls, records, step, lambda record: (
+                    SettlementError(gettext(
+                            'huinong_settlement.msg_settlement_store',
+                            step=cls._step_string(step),
+                            settlement=record.rec_name,
+                            store=record.store.rec_name))))
 
     @classmethod
     @ModelView.button

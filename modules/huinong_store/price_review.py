@@ -36,7 +36,8 @@ PROPOSAL_FIELDS = {'review', 'product', 'market_price',
 DECISION_FIELDS = {'decision', 'decision_reason', 'approved_points_price'}
 
 
-def _user_in_groups(*xml_ids):
+def user_in_groups(*xml_ids):
+    "Whether the current user is in one of the groups (or admin, or root)"
     pool = Pool()
     User = pool.get('res.user')
     ModelData = pool.get('ir.model.data')
@@ -46,6 +47,28 @@ def _user_in_groups(*xml_ids):
     ids = {ModelData.get_id(*x.split('.')) for x in xml_ids}
     ids.add(ModelData.get_id('res', 'group_admin'))
     return bool(groups & ids)
+
+
+def check_store_step(cls, records, step, error):
+    """Check that the current user does the step of a store's document
+    (records with a `store`) as a clerk of that store or as the township
+    office of its township (county-wide users pass); error(record)
+    returns the exception to raise"""
+    pool = Pool()
+    User = pool.get('res.user')
+    if not Transaction().user or User.is_huinong_county_wide():
+        return
+    store_ids = set(User.get_huinong_store_ids())
+    townships = set(User.get_huinong_scope()[1])
+    township_office = user_in_groups('huinong.group_township_office')
+    clerk = user_in_groups('huinong.group_clerk')
+    for record in records:
+        if clerk and record.store.id in store_ids:
+            continue
+        township = record.store.huinong_township
+        if township_office and township and township.id in townships:
+            continue
+        raise error(record)
 
 
 class PriceReview(ApprovalMixin, ModelSQL, ModelView):
@@ -216,27 +239,14 @@ class PriceReview(ApprovalMixin, ModelSQL, ModelView):
     def check_approval(cls, records, step):
         """The submit is for the clerks of the store or the township office
         of its township; the other steps are county-wide"""
-        pool = Pool()
-        User = pool.get('res.user')
         super().check_approval(records, step)
-        if (step != 'submit' or not Transaction().user
-                or User.is_huinong_county_wide()):
-            return
-        store_ids = set(User.get_huinong_store_ids())
-        townships = set(User.get_huinong_scope()[1])
-        township_office = _user_in_groups('huinong.group_township_office')
-        clerk = _user_in_groups('huinong.group_clerk')
-        for record in records:
-            if clerk and record.store.id in store_ids:
-                continue
-            township = record.store.huinong_township
-            if township_office and township and township.id in townships:
-                continue
-            raise PriceReviewError(gettext(
-                    'huinong_store.msg_price_review_store',
-                    step=cls._step_string(step),
-                    review=record.rec_name,
-                    store=record.store.rec_name))
+        if step == 'submit':
+            check_store_step(cls, records, step, lambda record: (
+                    PriceReviewError(gettext(
+                            'huinong_store.msg_price_review_store',
+                            step=cls._step_string(step),
+                            review=record.rec_name,
+                            store=record.store.rec_name))))
 
     @classmethod
     def _approval_protected_fields(cls):
@@ -252,7 +262,7 @@ class PriceReview(ApprovalMixin, ModelSQL, ModelView):
                     continue
                 if (review.state == 'sent'
                         and set(values) <= {'effective_date', 'lines'}
-                        and _user_in_groups('huinong.group_price')):
+                        and user_in_groups('huinong.group_price')):
                     continue
                 raise AccessError(gettext(
                         'huinong_store.msg_price_review_write_draft',
@@ -361,7 +371,7 @@ class PriceReview(ApprovalMixin, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('cancelled')
     def cancel(cls, reviews):
-        if not _user_in_groups(
+        if not user_in_groups(
                 'huinong.group_clerk', 'huinong.group_township_office',
                 'huinong.group_county_office'):
             raise AccessError(gettext(
@@ -598,7 +608,7 @@ class PriceReviewLine(ModelSQL, ModelView):
                             'huinong_store.msg_price_review_write_draft',
                             review=line.review.rec_name))
                 if decision and not (state == 'sent'
-                        and _user_in_groups('huinong.group_price')):
+                        and user_in_groups('huinong.group_price')):
                     raise AccessError(gettext(
                             'huinong_store.msg_price_review_decision',
                             review=line.review.rec_name))
