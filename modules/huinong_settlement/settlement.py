@@ -38,6 +38,23 @@ STATES = [
 POINTS_DIGITS = (16, 0)
 
 
+def redemption_moves(store_id=None):
+    """A query of (move, store): the ledger moves of the redemptions and
+    of their reversals, of one store or of all"""
+    Redemption = Pool().get('huinong.redemption')
+    queries = []
+    for name in ['ledger_move', 'cancel_move']:
+        redemption = Redemption.__table__()
+        column = getattr(redemption, name)
+        where = column != Null
+        if store_id is not None:
+            where &= redemption.store == store_id
+        queries.append(redemption.select(
+                column.as_('move'), redemption.store.as_('store'),
+                where=where))
+    return Union(*queries, all_=True)
+
+
 def _today():
     "Today for the programme's company"
     pool = Pool()
@@ -443,7 +460,6 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
         pool = Pool()
         SettlementMove = pool.get('huinong.settlement.move')
         Ledger = pool.get('huinong.points.ledger')
-        Redemption = pool.get('huinong.redemption')
         Move = pool.get('account.move')
         Line = pool.get('account.move.line')
         transaction = Transaction()
@@ -465,18 +481,10 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
                         ]))
         now = dt.datetime.now()
         for settlement in settlements:
-            redemption = Redemption.__table__()
             move = Move.__table__()
             taken = SettlementMove.__table__()
             month_end = settlement.on_change_with_month_end()
-            candidates = Union(
-                redemption.select(redemption.ledger_move.as_('move'),
-                    where=(redemption.store == settlement.store.id)
-                    & (redemption.ledger_move != Null)),
-                redemption.select(redemption.cancel_move.as_('move'),
-                    where=(redemption.store == settlement.store.id)
-                    & (redemption.cancel_move != Null)),
-                all_=True)
+            candidates = redemption_moves(settlement.store.id)
             query = candidates.join(
                 move, condition=move.id == candidates.move
                 ).select(
@@ -527,26 +535,23 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
         that has it already is left as it is. Return the new ones."""
         pool = Pool()
         Location = pool.get('stock.location')
-        Redemption = pool.get('huinong.redemption')
         Move = pool.get('account.move')
         SettlementMove = pool.get('huinong.settlement.move')
         if date is None:
             date = _today()
         month = (date.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
         _, month_end = month_bounds(month)
-        redemption = Redemption.__table__()
+        moves = redemption_moves()
         move = Move.__table__()
         taken = SettlementMove.__table__()
         cursor = Transaction().connection.cursor()
-        store_ids = set()
-        for column in [redemption.ledger_move, redemption.cancel_move]:
-            cursor.execute(*redemption.join(
-                    move, condition=move.id == column
-                    ).select(redemption.store,
-                    where=(move.date <= month_end)
-                    & ~move.id.in_(taken.select(taken.move)),
-                    group_by=[redemption.store]))
-            store_ids.update(s for s, in cursor)
+        cursor.execute(*moves.join(
+                move, condition=move.id == moves.move
+                ).select(moves.store,
+                where=(move.date <= month_end)
+                & ~move.id.in_(taken.select(taken.move)),
+                group_by=[moves.store]))
+        store_ids = {s for s, in cursor}
         with without_check_access():
             existing = {s.store.id for s in cls.search([
                         ('month', '=', month),

@@ -2,12 +2,14 @@
 # this repository contains the full copyright notices and license terms.
 """Points credited and redeemed per month and township, from the ledger,
 for the county office's graphs."""
-from sql import Literal, Null, Union
+from sql import Literal, Union
 from sql.aggregate import Min, Sum
 from sql.operators import Like
 
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool
+
+from .settlement import redemption_moves
 
 POINTS_DIGITS = (16, 0)
 
@@ -43,7 +45,6 @@ class PointsMonth(ModelSQL, ModelView):
         Line = pool.get('account.move.line')
         Party = pool.get('party.party')
         Area = pool.get('huinong.area')
-        Redemption = pool.get('huinong.redemption')
         Location = pool.get('stock.location')
         config = Configuration(1)
         # Not Ledger.config(): it refuses a ledger not yet set up
@@ -70,25 +71,21 @@ class PointsMonth(ModelSQL, ModelView):
                 & Like(move.origin, 'huinong.evaluation,%'))
 
         # Redemptions and their reversals, by the store's township
-        queries = [credited]
-        for column in ['ledger_move', 'cancel_move']:
-            line = Line.__table__()
-            move = Move.__table__()
-            redemption = Redemption.__table__()
-            store = Location.__table__()
-            queries.append(redemption.join(
-                    move, condition=move.id == getattr(redemption, column)
-                    ).join(line, condition=line.move == move.id
-                    ).join(store, condition=store.id == redemption.store
-                    ).select(
-                    line.id.as_('line'),
-                    move.period.as_('period'),
-                    store.huinong_township.as_('township'),
-                    Literal(0).as_('credited'),
-                    (line.credit - line.debit).as_('redeemed'),
-                    where=(line.account == payable_id)
-                    & (getattr(redemption, column) != Null)))
-        union = Union(*queries, all_=True)
+        moves = redemption_moves()
+        line = Line.__table__()
+        move = Move.__table__()
+        store = Location.__table__()
+        redeemed = moves.join(move, condition=move.id == moves.move
+            ).join(line, condition=line.move == move.id
+            ).join(store, condition=store.id == moves.store
+            ).select(
+                line.id.as_('line'),
+                move.period.as_('period'),
+                store.huinong_township.as_('township'),
+                Literal(0).as_('credited'),
+                (line.credit - line.debit).as_('redeemed'),
+                where=line.account == payable_id)
+        union = Union(credited, redeemed, all_=True)
         return union.select(
             Min(union.line).as_('id'),
             union.period.as_('period'),
