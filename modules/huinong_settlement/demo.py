@@ -5,7 +5,6 @@ this one, settled. The oldest ones are paid; of last month, every store
 but one is approved, the last one has not submitted its statement (late
 once the deadline is past)."""
 import datetime as dt
-from decimal import Decimal
 
 from trytond.transaction import Transaction
 

@@ -11,7 +11,9 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
-from .test_report import SettlementReportTestCase  # noqa: F401
+from .test_reconcile import ReconcileTestCase  # noqa: F401
+from .test_report import (  # noqa: F401
+    FinanceReportTestCase, SettlementReportTestCase)
 from .tools import last_month, redeem_on, setup_settlement_county
 
 SCAN = b'%PDF-1.4 signed statement'
@@ -102,7 +104,6 @@ class SettlementTestCase(ModuleTestCase):
         posted; paid: settlement paid"""
         pool = Pool()
         Settlement = pool.get('huinong.settlement')
-        Move = pool.get('account.move')
         Line = pool.get('account.move.line')
         Account = pool.get('account.account')
         Invoice = pool.get('account.invoice')
