@@ -10,6 +10,9 @@
 #   entrypoint.sh cron     trytond-cron -d DB
 #   entrypoint.sh worker   trytond-worker -d DB (the queue: SMS outbox, e-mails)
 #   entrypoint.sh backup|restore ARGS...   scripts/backup|restore -c CONF -d DB
+#   entrypoint.sh reconcile ARGS...        scripts/reconcile -c CONF -d DB (the
+#                                          reconciliation check; exit 1 on a
+#                                          difference)
 #   entrypoint.sh OTHER... exec OTHER... (e.g. bash)
 #
 # `setup` is safe on every start: it keeps a stamp (a hash of the installed
@@ -193,7 +196,7 @@ case $command in
         exec trytond-worker -c "$TRYTOND_CONFIG" -d "$DB" \
             -n "${HUINONG_QUEUE_PROCESSES:-1}" "$@"
         ;;
-    backup|restore)
+    backup|restore|reconcile)
         wait_db
         exec "$HUINONG_HOME/scripts/$command" -c "$TRYTOND_CONFIG" -d "$DB" "$@"
         ;;

@@ -1,6 +1,7 @@
 # This file is part of huinong.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""scripts/backup and scripts/restore on PostgreSQL, for real.
+"""scripts/backup and scripts/restore on PostgreSQL, for real, and
+scripts/reconcile on the database they keep.
 
 A plain unittest module run by scripts/test (PostgreSQL only: skipped when
 HUINONG_TEST_BACKEND is 'sqlite' or TRYTOND_DATABASE_URI is not set).  It
@@ -196,6 +197,10 @@ class BackupRestoreTestCase(unittest.TestCase):
             '-c', self.conf, '-d', self.db, folder)
         after = self.snapshot()
         self.assertEqual(after, before)
+        # and its books still agree with its documents
+        result = self.run_(os.path.join(ROOT, 'scripts', 'reconcile'),
+            '-c', self.conf, '-d', self.db)
+        self.assertEqual(result.stdout.splitlines()[0], 'OK')
 
         # A second restore over the existing database needs --force
         result = self.run_(os.path.join(ROOT, 'scripts', 'restore'),
@@ -224,3 +229,36 @@ class BackupRestoreTestCase(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+    def test_reconcile_command(self):
+        """scripts/reconcile: OK on the demo's books, the difference and
+        exit status 1 once a redemption line is edited behind the books"""
+        import psycopg
+        reconcile = os.path.join(ROOT, 'scripts', 'reconcile')
+        result = self.run_(reconcile, '-c', self.conf, '-d', self.db)
+        self.assertEqual(result.stdout.splitlines()[0], 'OK')
+        self.assertRegex(result.stdout.splitlines()[-1],
+            r'^reconcile checks=evaluation,redemption,stock,settlement,'
+            r'household differences=0 seconds=\d+\.\d$')
+        with psycopg.connect(dsn(self.db)) as conn:
+            line, number = conn.execute(
+                'SELECT l.id, r.number FROM huinong_redemption_line l '
+                'JOIN huinong_redemption r ON r.id = l.redemption '
+                "WHERE r.state = 'done' ORDER BY l.id LIMIT 1").fetchone()
+            conn.execute('UPDATE huinong_redemption_line '
+                'SET points = points + 7 WHERE id = %s', (line,))
+        try:
+            result = self.run_(reconcile, '-c', self.conf, '-d', self.db,
+                '--check', 'redemption', 'household', check=False)
+            self.assertEqual(result.returncode, 1, result.stderr)
+            lines = result.stdout.splitlines()
+            self.assertEqual(len(lines), 3, result.stdout)
+            self.assertIn('兑换单“%s”' % number, lines[0])
+            self.assertTrue(lines[1].startswith('农户“'), lines[1])
+            self.assertIn('differences=2', lines[2])
+        finally:
+            with psycopg.connect(dsn(self.db)) as conn:
+                conn.execute('UPDATE huinong_redemption_line '
+                    'SET points = points - 7 WHERE id = %s', (line,))
+        result = self.run_(reconcile, '-c', self.conf, '-d', self.db)
+        self.assertEqual(result.stdout.splitlines()[0], 'OK')

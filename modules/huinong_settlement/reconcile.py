@@ -44,8 +44,12 @@ Difference = namedtuple(
 
 
 def _points(value):
-    "A sum read from the database as a Decimal of points (0.01)"
-    return Decimal(str(value or 0)).quantize(Decimal('0.01'))
+    """A sum read from the database as a Decimal of points: whole (points
+    have no decimals), or to 0.01 when something made it otherwise"""
+    value = Decimal(str(value or 0)).quantize(Decimal('0.01'))
+    if value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
+    return value
 
 
 def _quantity(value):
@@ -185,7 +189,7 @@ class Reconciliation(Model):
         zero = _points(0)
         for redemption_id, (state, move_id, cancel_id, points, bad) in sorted(
                 documents.items()):
-            record = Redemption(redemption_id)
+            record = Redemption(redemption_id)  # an instance, not a read
             if not move_id and points:
                 differences.append(cls._difference('redemption_move',
                         record, points, zero))

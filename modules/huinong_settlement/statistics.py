@@ -153,14 +153,14 @@ class MonthlyStatistics(Model):
                     rows[township][name] += value or 0
 
         village = Area.__table__()
-        read(village.select(village.parent, Count(Literal('*')),
+        read(village.select(village.parent, Count(),
                 where=village.type == 'village',
                 group_by=[village.parent]), 'villages')
 
         party = Party.__table__()
         village = Area.__table__()
         read(party.join(village, condition=village.id == party.huinong_village
-                ).select(village.parent, Count(Literal('*')),
+                ).select(village.parent, Count(),
                 where=(party.huinong_household == Literal(True))
                 & (party.active == Literal(True)),
                 group_by=[village.parent]), 'households')
@@ -182,7 +182,7 @@ class MonthlyStatistics(Model):
         village = Area.__table__()
         read(evaluation.join(village,
                 condition=village.id == evaluation.village
-                ).select(village.parent, Count(Literal('*')),
+                ).select(village.parent, Count(),
                 where=(evaluation.state == 'posted')
                 & (evaluation.date >= first) & (evaluation.date <= last),
                 group_by=[village.parent]), 'sheets_posted')
@@ -227,7 +227,7 @@ class MonthlyStatistics(Model):
                 'transferred_in', 'outstanding')
 
         store = Location.__table__()
-        read(store.select(store.huinong_township, Count(Literal('*')),
+        read(store.select(store.huinong_township, Count(),
                 where=(store.huinong_store == Literal(True))
                 & (store.type == 'warehouse')
                 & (store.active == Literal(True)),
@@ -236,7 +236,7 @@ class MonthlyStatistics(Model):
         settlement = Settlement.__table__()
         store = Location.__table__()
         read(settlement.join(store, condition=store.id == settlement.store
-                ).select(store.huinong_township, Count(Literal('*')),
+                ).select(store.huinong_township, Count(),
                 Sum(settlement.system_points),
                 where=(settlement.month == first)
                 & settlement.state.in_(['approved', 'paid']),

@@ -367,6 +367,10 @@ class SettlementTestCase(ModuleTestCase):
         with Transaction().set_user(0):
             self.assertEqual(create_demo_settlements(pool, today=today),
                 {'settlements': 0, 'settlements_paid': 0})
+        # The demo's books agree with its documents
+        Reconciliation = pool.get('huinong.settlement.reconciliation')
+        self.assertEqual(
+            [d.message for d in Reconciliation.check()], [])
 
 
 del ModuleTestCase
