@@ -226,10 +226,6 @@ class BackupRestoreTestCase(unittest.TestCase):
         # and the database is still there, untouched
         self.assertEqual(self.snapshot()['households'], 30)
 
-
-if __name__ == '__main__':
-    unittest.main()
-
     def test_reconcile_command(self):
         """scripts/reconcile: OK on the demo's books, the difference and
         exit status 1 once a redemption line is edited behind the books"""
@@ -262,3 +258,7 @@ if __name__ == '__main__':
                     'SET points = points - 7 WHERE id = %s', (line,))
         result = self.run_(reconcile, '-c', self.conf, '-d', self.db)
         self.assertEqual(result.stdout.splitlines()[0], 'OK')
+
+
+if __name__ == '__main__':
+    unittest.main()

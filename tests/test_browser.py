@@ -6,7 +6,9 @@ Builds a small demo database with scripts/setup_db.py (40 households),
 starts trytond serving sao on a free loopback port, logs in as the
 七坊镇 office user and checks that the interface is Chinese and that the
 household list holds exactly the households of 七坊镇 (compared with the
-database).  Screenshots go to $HUINONG_ARTIFACTS (default artifacts/).
+database); the 七坊镇 clerk redeems at the counter; the finance bureau
+opens the points-per-month graph and runs the reconciliation check (OK on
+the demo's books).  Screenshots go to $HUINONG_ARTIFACTS (default artifacts/).
 
 The database is SQLite in a temporary folder, or PostgreSQL when
 scripts/test runs its PostgreSQL pass (HUINONG_TEST_BACKEND=postgresql and
@@ -107,7 +109,7 @@ class BrowserTestCase(unittest.TestCase):
 
         # A failure screenshot of an earlier run would mislead
         for name in ['menu', 'households', 'counter', 'counter-done',
-                'counter-wrong-pin', 'failure']:
+                'counter-wrong-pin', 'graph', 'reconcile', 'failure']:
             path = os.path.join(artifacts_dir(), 'browser-%s.png' % name)
             if os.path.exists(path):
                 os.remove(path)
@@ -485,6 +487,42 @@ class BrowserTestCase(unittest.TestCase):
         # One more redemption done: the refused one is not
         done_after, = self.query(done_query)
         self.assertEqual(done_after[0], done_before[0] + 1)
+
+
+    def test_finance_graph_and_reconciliation(self):
+        "Finance bureau: the points per month graph, the check says OK"
+        from playwright.sync_api import expect
+        page = self.page
+        try:
+            self.login('finance', DEMO_PASSWORD)
+            self.menu_rows('惠农超市').locator('.expander').click()
+            self.menu_rows('积分兑现结算').locator('.expander').click()
+
+            # A graph view (sao draws it with c3 as SVG), the series named
+            # in Chinese
+            self.menu_rows('各乡镇每月积分统计').locator(
+                '.column-char').click()
+            tab = page.locator('#tabcontent .tab-pane.active')
+            expect(tab.locator('.title')).to_contain_text('各乡镇每月积分统计')
+            graph = tab.locator('svg').first
+            expect(graph).to_be_visible()
+            expect(graph).to_contain_text('发放积分')
+            expect(graph).to_contain_text('兑换积分')
+            # the demo's months (accounting periods) on the axis
+            expect(graph).to_contain_text(re.compile(r'\d{4}-\d{2}'))
+            self.screenshot('graph')
+
+            # The reconciliation check on the demo's books
+            self.menu_rows('对账检查').locator('.column-char').click()
+            form = page.locator('#tabcontent .tab-pane.active, '
+                '.modal-dialog').last
+            form.locator('button', has_text='检查').click()
+            expect(page.locator('textarea').last).to_have_value(
+                re.compile('^OK'))
+            self.screenshot('reconcile')
+        except Exception:
+            self.screenshot('failure')
+            raise
 
 
 if __name__ == '__main__':
