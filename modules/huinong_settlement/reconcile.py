@@ -35,21 +35,12 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .settlement import redemption_moves
+from .settlement import points_value as _points, redemption_moves
 
 CHECKS = ['evaluation', 'redemption', 'stock', 'settlement', 'household']
 
 Difference = namedtuple(
     'Difference', ['check', 'record', 'expected', 'found', 'message'])
-
-
-def _points(value):
-    """A sum read from the database as a Decimal of points: whole (points
-    have no decimals), or to 0.01 when something made it otherwise"""
-    value = Decimal(str(value or 0)).quantize(Decimal('0.01'))
-    if value == value.to_integral_value():
-        value = value.quantize(Decimal(1))
-    return value
 
 
 def _quantity(value):

@@ -55,6 +55,15 @@ def redemption_moves(store_id=None):
     return Union(*queries, all_=True)
 
 
+def points_value(value):
+    """A sum of points read from the database as a Decimal: whole (points
+    have no decimals), or to 0.01 when something made it otherwise"""
+    value = Decimal(str(value or 0)).quantize(Decimal('0.01'))
+    if value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
+    return value
+
+
 def _today():
     "Today for the programme's company"
     pool = Pool()

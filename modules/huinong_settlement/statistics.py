@@ -6,7 +6,6 @@ the county summary for the finance bureau, from the ledger and the
 documents."""
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
 
 from sql import Literal, Null, Union
 from sql.aggregate import Count, Min, Sum
@@ -21,7 +20,7 @@ from trytond.report import Report
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateReport, StateView, Wizard
 
-from .settlement import redemption_moves
+from .settlement import points_value as _points, redemption_moves
 
 POINTS_DIGITS = (16, 0)
 
@@ -105,10 +104,6 @@ class PointsMonth(ModelSQL, ModelView):
             Sum(union.credited).as_('credited'),
             Sum(union.redeemed).as_('redeemed'),
             group_by=[union.period, union.township])
-
-
-def _points(value):
-    return Decimal(str(value or 0)).quantize(Decimal(1))
 
 
 class MonthlyStatistics(Model):
@@ -344,6 +339,13 @@ class CountySummary(Model):
 
 
 class _PrintMixin:
+    @staticmethod
+    def _date(value):
+        "A date of the wizard's data (a string through JSON-RPC)"
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value)
+        return value
+
     @classmethod
     def _context(cls, context):
         pool = Pool()
@@ -366,9 +368,7 @@ class StatisticsReport(_PrintMixin, Report):
     def get_context(cls, records, header, data):
         Statistics = Pool().get('huinong.settlement.statistics')
         context = super().get_context(records, header, data)
-        month = data['month']
-        if isinstance(month, str):
-            month = dt.date.fromisoformat(month)
+        month = cls._date(data['month'])
         context['month'] = month.strftime('%Y-%m')
         context['rows'] = Statistics.figures(month)
         return cls._context(context)
@@ -382,9 +382,7 @@ class SummaryReport(_PrintMixin, Report):
     def get_context(cls, records, header, data):
         Summary = Pool().get('huinong.settlement.summary')
         context = super().get_context(records, header, data)
-        date = data['date']
-        if isinstance(date, str):
-            date = dt.date.fromisoformat(date)
+        date = cls._date(data['date'])
         context['date'] = date
         context['liability'], context['rows'] = Summary.figures(date)
         return cls._context(context)
