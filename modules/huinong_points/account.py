@@ -7,6 +7,7 @@ from sql.operators import Exists
 from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
+from trytond import backend
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
@@ -47,7 +48,8 @@ class Move(metaclass=PoolMeta):
         line = Line.__table__()
         points_line = Line.__table__()
         cursor = Transaction().connection.cursor()
-        for sub_ids in grouped_slice([m.id for m in moves]):
+        for sub_ids in grouped_slice(
+                [m.id for m in moves], backend.MAX_QUERY_PARAMS):
             cursor.execute(*line.select(line.move, line.account,
                     where=fields.SQL_OPERATORS['in'](line.move, list(sub_ids))
                     & ~line.account.in_(allowed)

@@ -269,7 +269,7 @@ class Redemption(Workflow, ModelSQL, ModelView):
         line = Line.__table__()
         cursor = Transaction().connection.cursor()
         result = {r.id: Decimal(0) for r in redemptions}
-        for sub_ids in grouped_slice(list(result)):
+        for sub_ids in grouped_slice(list(result), backend.MAX_QUERY_PARAMS):
             cursor.execute(*line.select(line.redemption, Sum(line.points),
                     where=fields.SQL_OPERATORS['in'](
                         line.redemption, list(sub_ids)),
@@ -645,7 +645,6 @@ class Redemption(Workflow, ModelSQL, ModelView):
         Ledger = pool.get('huinong.points.ledger')
         ModelData = pool.get('ir.model.data')
         Product = pool.get('product.product')
-        Line = pool.get('huinong.redemption.line')
         transaction = Transaction()
         goods_lines = [l for l in lines if l.product]
         if not goods_lines:

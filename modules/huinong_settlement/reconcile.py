@@ -344,6 +344,7 @@ class Reconciliation(Model):
         moves = redemption_moves()
         read('adjusted', move_line.join(move,
                 condition=move.id == move_line.move
+                ).join(moves, 'LEFT', condition=moves.move == move.id
                 ).select(move_line.party,
                 Sum(move_line.credit - move_line.debit),
                 where=(move_line.account == config.points_account.id)
@@ -351,7 +352,9 @@ class Reconciliation(Model):
                 & ((move.origin == Null)
                     | (~Like(move.origin, 'huinong.evaluation,%')
                         & ~Like(move.origin, 'huinong.points.transfer,%')))
-                & ~move.id.in_(moves.select(moves.move)),
+                # not a redemption's: an anti-join, not NOT IN (whose
+                # subplan outgrows memory as the months add up)
+                & (moves.move == Null),
                 group_by=[move_line.party]))
 
         redemption = Redemption.__table__()

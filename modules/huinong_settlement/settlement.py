@@ -11,7 +11,9 @@ from decimal import Decimal
 from sql import Literal, Null, Union
 from sql.aggregate import Min, Sum
 from sql.conditionals import Case
+from sql.operators import Exists
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.model.exceptions import AccessError
@@ -24,6 +26,7 @@ from trytond.modules.huinong_store.price_review import (
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, If
 from trytond.report import Report
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import SettlementError
@@ -484,10 +487,12 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
             raise SettlementError(gettext(
                     'huinong_points.msg_ledger_not_set_up'))
         sm = SettlementMove.__table__()
-        with without_check_access():
-            SettlementMove.delete(SettlementMove.search([
-                        ('settlement', 'in', [s.id for s in settlements]),
-                        ]))
+        # In SQL: thousands of links a store, no record of each to delete
+        for sub_ids in grouped_slice(
+                [s.id for s in settlements], backend.MAX_QUERY_PARAMS):
+            cursor.execute(*sm.delete(
+                    where=fields.SQL_OPERATORS['in'](
+                        sm.settlement, list(sub_ids))))
         now = dt.datetime.now()
         for settlement in settlements:
             move = Move.__table__()
@@ -499,8 +504,11 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
                 ).select(
                     Literal(settlement.id), move.id,
                     Literal(transaction.user), Literal(now),
+                    # NOT EXISTS, not NOT IN: the settled moves grow
+                    # every month past what a hashed subplan holds
                     where=(move.date <= month_end)
-                    & ~move.id.in_(taken.select(taken.move)))
+                    & ~Exists(taken.select(taken.id,
+                            where=taken.move == move.id)))
             cursor.execute(*sm.insert(
                     [sm.settlement, sm.move, sm.create_uid, sm.create_date],
                     query))
@@ -558,7 +566,8 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
                 move, condition=move.id == moves.move
                 ).select(moves.store,
                 where=(move.date <= month_end)
-                & ~move.id.in_(taken.select(taken.move)),
+                & ~Exists(taken.select(taken.id,
+                        where=taken.move == move.id)),
                 group_by=[moves.store]))
         store_ids = {s for s, in cursor}
         with without_check_access():
