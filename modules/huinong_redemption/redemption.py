@@ -458,6 +458,40 @@ class Redemption(Workflow, ModelSQL, ModelView):
                     missing.append(error)
         if missing:
             raise _LocksError(missing)
+        cls._touch_locks(store, households, products)
+
+    @classmethod
+    def _touch_locks(cls, store, households, products):
+        """Update the locked rows (to themselves), so that no transaction
+        that saw the database before this one commits can take them after.
+
+        PostgreSQL runs trytond's transactions in REPEATABLE READ and takes
+        the locks of a restarted transaction one table after the other:
+        its snapshot is from the first lock statement, and a counter whose
+        stock lock came free between two of them would not see the stock
+        moves of the counter that held it. A row this transaction updated
+        makes that later lock fail with a serialization error instead, and
+        trytond takes the locks again in a fresh transaction."""
+        pool = Pool()
+        Party = pool.get('party.party')
+        StockLock = pool.get('huinong.redemption.stock_lock')
+        if backend.name == 'sqlite':
+            return
+        cursor = Transaction().connection.cursor()
+        party = Party.__table__()
+        household_ids = sorted({int(h) for h in households})
+        if household_ids:
+            cursor.execute(*party.update(
+                    [party.write_uid], [party.write_uid],
+                    where=fields.SQL_OPERATORS['in'](
+                        party.id, household_ids)))
+        product_ids = sorted({int(p) for p in products})
+        if product_ids:
+            lock = StockLock.__table__()
+            cursor.execute(*lock.update(
+                    [lock.write_date], [dt.datetime.now()],
+                    where=(lock.store == store.id)
+                    & fields.SQL_OPERATORS['in'](lock.product, product_ids)))
 
     @classmethod
     def _confirm(cls, redemption, pin, pin_checked=False, at=None,

@@ -156,6 +156,56 @@ class RedemptionConcurrencyTestCase(_Committed):
         self.assertEqual(sorted(state['balances']),
             [Decimal(80), Decimal(100)])
 
+    def test_stock_freed_between_lock_statements(self):
+        """The last bottle's lock comes free after the second counter took
+        its household's: the second still sees the first one's sale"""
+        oil = self.ids['products'][1]
+        first_has_all, second_has_household, first_done = (
+            threading.Event(), threading.Event(), threading.Event())
+        lock_records = backend.Database.lock_records.__func__
+
+        def pausing_lock_records(cls, connection, table, ids):
+            # trytond takes a restarted transaction's locks table by table:
+            # hold each counter between two of them
+            lock_records(cls, connection, table, ids)
+            name = threading.current_thread().name
+            if name == 'second' and table == 'party_party':
+                second_has_household.set()
+                first_done.wait(60)
+            elif name == 'first' and table == (
+                    'huinong_redemption_stock_lock'):
+                first_has_all.set()
+                second_has_household.wait(60)
+        outcomes = {}
+
+        def run(name, card, key):
+            try:
+                outcomes[name] = request(self.ids['clerk'], self.redeem,
+                    card, [{'product': oil, 'quantity': 1}], key,
+                    company=self.ids['company'])
+            except UserError as e:
+                outcomes[name] = e.message
+            except Exception as e:
+                outcomes[name] = repr(e)
+            finally:
+                if name == 'first':
+                    first_done.set()
+        with patch.object(backend.Database, 'lock_records',
+                classmethod(pausing_lock_records)):
+            first = threading.Thread(name='first', target=run,
+                args=('first', self.ids['cards'][0], 'freed-1'))
+            first.start()
+            self.assertTrue(first_has_all.wait(60))
+            second = threading.Thread(name='second', target=run,
+                args=('second', self.ids['cards'][1], 'freed-2'))
+            second.start()
+            first.join(120)
+            second.join(120)
+        self.assertIsInstance(outcomes['first'], dict, outcomes)
+        self.assertIn('in stock', outcomes['second'])
+        state = self.state()
+        self.assertEqual(state['stock'][1], 0)
+
     def test_same_key_at_once(self):
         "The same key sent twice at once: one redemption"
         card = self.ids['cards'][0]
