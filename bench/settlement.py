@@ -321,20 +321,9 @@ def credit_sheets(scoring, posting):
 
 
 def stored_defaults(Model):
-    """The defaults of the stored columns of Model, as create() fills them
-    (Ledger._line_defaults and Redemption._move_defaults do the same for
-    move lines and stock moves)"""
-    from trytond.model import fields
-    names = []
-    for name, field in Model._fields.items():
-        if (isinstance(field, (fields.Function, fields.One2Many,
-                        fields.Many2Many))
-                or name in {'id', 'create_uid', 'create_date',
-                    'write_uid', 'write_date', 'rec_name'}):
-            continue
-        names.append(name)
-    defaults = Model.default_get(names, with_rec_name=False)
-    return {n: defaults.get(n) for n in names}
+    "The defaults of the stored columns of Model, as create() fills them"
+    from trytond.modules.huinong.tools import stored_defaults
+    return stored_defaults(Model)
 
 
 def insert_rows(Model, rows, extra=None):

@@ -9,6 +9,7 @@ from sql import Column, Literal
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Model, ModelView, fields
+from trytond.modules.huinong.tools import stored_defaults
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
@@ -414,17 +415,8 @@ class Ledger(Model):
     @classmethod
     def _line_defaults(cls):
         "The defaults of the stored columns of a move line, other modules'"
-        Line = Pool().get('account.move.line')
-        names = []
-        for name, field in Line._fields.items():
-            if (isinstance(field, (fields.Function, fields.One2Many,
-                            fields.Many2Many))
-                    or name in {'id', 'move', 'create_uid', 'create_date',
-                        'write_uid', 'write_date', 'rec_name'}):
-                continue
-            names.append(name)
-        defaults = Line.default_get(names, with_rec_name=False)
-        return {n: defaults.get(n) for n in names}
+        return stored_defaults(
+            Pool().get('account.move.line'), exclude={'move'})
 
     @classmethod
     def reverse(cls, moves, reason, date=None, post=True):

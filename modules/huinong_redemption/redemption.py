@@ -20,6 +20,7 @@ from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.model.exceptions import AccessError
+from trytond.modules.huinong.tools import stored_defaults
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.rpc import RPC
@@ -745,17 +746,7 @@ class Redemption(Workflow, ModelSQL, ModelView):
     @classmethod
     def _move_defaults(cls):
         "The defaults of the stored columns of a stock move, other modules'"
-        Move = Pool().get('stock.move')
-        names = []
-        for name, field in Move._fields.items():
-            if (isinstance(field, (fields.Function, fields.One2Many,
-                            fields.Many2Many))
-                    or name in {'id', 'create_uid', 'create_date',
-                        'write_uid', 'write_date', 'rec_name'}):
-                continue
-            names.append(name)
-        defaults = Move.default_get(names, with_rec_name=False)
-        return {n: defaults.get(n) for n in names}
+        return stored_defaults(Pool().get('stock.move'))
 
     @classmethod
     def _use_entitlements(cls, redemption, lines, date):

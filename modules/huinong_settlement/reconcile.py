@@ -93,10 +93,10 @@ class Reconciliation(Model):
                 condition=line.evaluation == evaluation.id
                 ).join(score, 'LEFT', condition=score.line == line.id
                 ).select(
-                evaluation.id, evaluation.move, Sum(score.score),
+                evaluation.id, Sum(score.score),
                 where=evaluation.state == 'posted',
-                group_by=[evaluation.id, evaluation.move]))
-        sheets = {e: (m, _points(p)) for e, m, p in cursor}
+                group_by=[evaluation.id]))
+        sheets = {e: _points(p) for e, p in cursor}
 
         evaluation = Evaluation.__table__()
         move_line = MoveLine.__table__()
@@ -111,7 +111,7 @@ class Reconciliation(Model):
         credited = {e: _points(p) for e, p in cursor}
 
         differences = []
-        for evaluation_id, (move_id, points) in sorted(sheets.items()):
+        for evaluation_id, points in sorted(sheets.items()):
             found = credited.get(evaluation_id, _points(0))
             if found != points:
                 differences.append(cls._difference('evaluation',
