@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Run unittest tests and print one machine-readable count line.
 
-    python scripts/run_tests.py TEST...
+    python scripts/run_tests.py [--jobs N] TEST...
+
+With --jobs N (N > 1) the tests run in N worker processes that take test
+classes from a queue (see run_workers below); each worker's lines are
+prefixed with its number ("2| ").  Without it they run here, in order.
 
 Each TEST is one of:
 
@@ -18,7 +22,8 @@ The backend is whatever the environment says (``DB_NAME``,
 imported: set the environment before starting this script (``scripts/test``
 does); the script itself touches trytond only to run the tests.
 
-Output: the tests run with verbosity 2 on stderr, then on stdout the line
+Output: the tests run with verbosity 2 on stderr, then where the time
+went (the slowest tests, the time per test class), then on stdout the line
 
     HUINONG-COUNTS passed=N failed=N skipped=N
 
@@ -44,17 +49,25 @@ hold a lock on its folder, so that concurrent runs don't read half-written
 dumps.
 """
 import configparser
+import doctest
 import fcntl
 import functools
 import hashlib
 import importlib
 import importlib.metadata
+import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 import traceback
+import types
 import unittest
+import urllib.request
 
 COUNT_PREFIX = 'HUINONG-COUNTS'
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -69,6 +82,10 @@ class CountingResult(unittest.TextTestResult):
         super().__init__(*args, **kwargs)
         self.outcomes = {}  # test id -> 'pass' | 'fail' | 'skip'
         self.durations = {}  # test id -> seconds
+        # test class -> seconds, the set-up between tests (setUpClass,
+        # where databases are built or restored) counted with the next test
+        self.class_durations = {}
+        self._last_stop = time.monotonic()
 
     @staticmethod
     def _id(test):
@@ -83,10 +100,20 @@ class CountingResult(unittest.TextTestResult):
         super().startTest(test)
         self.outcomes.setdefault(self._id(test), 'pass')
         self._started = time.monotonic()
+        self._add_class_time(test, self._started - self._last_stop)
 
     def stopTest(self, test):
         super().stopTest(test)
-        self.durations[self._id(test)] = time.monotonic() - self._started
+        self._last_stop = time.monotonic()
+        self.durations[self._id(test)] = self._last_stop - self._started
+        self._add_class_time(test, self.durations[self._id(test)])
+
+    def _add_class_time(self, test, seconds):
+        name = self._id(test)
+        if '.' in name:
+            name = name.rsplit('.', 1)[0]
+        self.class_durations[name] = (
+            self.class_durations.get(name, 0) + seconds)
 
     def addError(self, test, err):
         super().addError(test, err)
@@ -111,11 +138,6 @@ class CountingResult(unittest.TextTestResult):
         if test is getattr(test, 'test_case', test):
             if self.outcomes.get(self._id(test)) != 'fail':
                 self.outcomes[self._id(test)] = 'skip'
-
-    def counts(self):
-        values = list(self.outcomes.values())
-        return {k: values.count(v) for k, v in [
-                ('passed', 'pass'), ('failed', 'fail'), ('skipped', 'skip')]}
 
 
 class LoadError(unittest.TestCase):
@@ -233,13 +255,59 @@ def _locked(func):
     return wrapper
 
 
+_building = {}  # cache entry name -> its build lock, held
+
+
+def release_build_locks():
+    for lock in _building.values():
+        lock.close()
+    _building.clear()
+
+
+def _build_locked(restore, backup):
+    """restore and backup wrapped so that one process at a time builds a
+    cache entry: a restore that misses takes the entry's build lock and
+    looks again (another worker may have built it while it waited); the
+    backup releases it.  A build that fails keeps it until this process's
+    next restore or the end of its unit (release_build_locks)."""
+    from trytond.tests import test_tryton
+
+    @functools.wraps(restore)
+    def restore_wrapper(name):
+        release_build_locks()
+        if restore(name):
+            return True
+        cache = test_tryton.DB_CACHE
+        if not cache or cache.startswith('postgresql://'):
+            return False
+        os.makedirs(cache, exist_ok=True)
+        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+        lock = open(os.path.join(cache, f'.build-{digest}.lock'), 'w')
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if restore(name):
+            lock.close()
+            return True
+        _building[name] = lock
+        return False
+
+    @functools.wraps(backup)
+    def backup_wrapper(name):
+        try:
+            return backup(name)
+        finally:
+            if lock := _building.pop(name, None):
+                lock.close()
+    restore_wrapper.huinong_locked = backup_wrapper.huinong_locked = True
+    return restore_wrapper, backup_wrapper
+
+
 def lock_db_cache():
     """Make trytond's cache backup and restore exclusive between processes.
 
-    Two runs at once (two people or agents in one checkout) would otherwise
-    race: one restores while the other's pg_dump is half written, and fails
-    on "database already exists".  Building a database is not locked; the
-    first backup wins and the other sees the entry and skips."""
+    Two runs at once (two people or agents in one checkout, or the workers
+    of --jobs) would otherwise race: one restores while the other's pg_dump
+    is half written, and fails on "database already exists".  Building a
+    database is locked per cache entry: the others wait, then restore it."""
     from trytond.tests import test_tryton
     modules = [test_tryton]
     try:
@@ -249,10 +317,14 @@ def lock_db_cache():
     except ImportError:
         pass
     for module in modules:
-        for name in ['restore_db_cache', 'backup_db_cache']:
-            func = getattr(module, name, None)
-            if func and not getattr(func, 'huinong_locked', False):
-                setattr(module, name, _locked(func))
+        restore = getattr(module, 'restore_db_cache', None)
+        backup = getattr(module, 'backup_db_cache', None)
+        if (restore and backup
+                and not getattr(restore, 'huinong_locked', False)):
+            restore, backup = _build_locked(
+                _locked(restore), _locked(backup))
+            module.restore_db_cache = restore
+            module.backup_db_cache = backup
     # drop_db() and create_db() ask db_exist(), which reads the backend's
     # cached list of databases: a database restored from the cache by an
     # earlier test class may be missing from it (it is listed while still
@@ -289,23 +361,279 @@ class CachedSuite(unittest.TestSuite):
         return super().run(result, debug=debug)
 
 
+@functools.lru_cache(maxsize=None)
+def group_cache_dir(cache_root, group):
+    "The DB_CACHE folder of a cache group, for the files as they are now"
+    if group == '_all':
+        modules = {m for m in os.listdir(MODULES)
+            if os.path.isfile(os.path.join(MODULES, m, 'tryton.cfg'))}
+    else:
+        modules = module_depends(group)
+    return os.path.join(cache_root, group, cache_key(modules))
+
+
 def cached_suites(loader, specs, cache_root):
     "One CachedSuite per cache group, in the order of specs"
     groups = {}
     for spec in specs:
         groups.setdefault(cache_group(spec), []).append(spec)
     for group, group_specs in groups.items():
-        if group == '_all':
-            modules = {m for m in os.listdir(MODULES)
-                if os.path.isfile(os.path.join(MODULES, m, 'tryton.cfg'))}
-        else:
-            modules = module_depends(group)
-        key = cache_key(modules)
-        group_root = os.path.join(cache_root, group)
-        prune(group_root, key)
+        cache_dir = group_cache_dir(cache_root, group)
+        prune(os.path.dirname(cache_dir), os.path.basename(cache_dir))
         yield CachedSuite(
-            [load(loader, spec) for spec in group_specs],
-            os.path.join(group_root, key))
+            [load(loader, spec) for spec in group_specs], cache_dir)
+
+
+# --- several worker processes --------------------------------------------
+# With --jobs N (N > 1) the tests are cut into units, a test class each (a
+# scenario file for doctests), put in a queue, and N worker processes (this
+# script with --worker) take the next unit from it until it is empty, each
+# with its own database (DB_NAME + "_<worker>") and LibreOffice profile.
+# The longest units go first, by the durations the last runs recorded
+# (HUINONG_TEST_HISTORY, a JSON file); without any, the units of the
+# repository's tests/ folder go first (they start servers and browsers and
+# build demo databases: the longest ones).
+
+def flatten(suite):
+    "The test cases of a suite, in order"
+    if isinstance(suite, unittest.TestSuite):
+        for test in suite:
+            yield from flatten(test)
+    else:
+        yield suite
+
+
+def unit_key(test):
+    "The unit a test belongs to: its class, or itself for a doctest file"
+    if isinstance(test, (doctest.DocTestCase, LoadError)) or (
+            type(test).__name__ == '_FailedTest'):
+        return test.id()
+    cls = type(test)
+    return f'{cls.__module__}.{cls.__qualname__}'
+
+
+def spec_units(loader, spec):
+    "{unit key: [tests]} of one command-line TEST, in order"
+    units = {}
+    for test in flatten(load(loader, spec)):
+        units.setdefault(unit_key(test), []).append(test)
+    return units
+
+
+def read_history():
+    path = os.environ.get('HUINONG_TEST_HISTORY')
+    try:
+        with open(path) as file:
+            return {k: float(v) for k, v in json.load(file).items()}
+    except (TypeError, OSError, ValueError, AttributeError):
+        return {}
+
+
+def write_history(durations):
+    path = os.environ.get('HUINONG_TEST_HISTORY')
+    if not path or not durations:
+        return
+    history = read_history()
+    history.update(durations)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path + '.tmp', 'w') as file:
+        json.dump(history, file, indent=0, sort_keys=True)
+    os.replace(path + '.tmp', path)
+
+
+def plan(loader, specs):
+    "The queue: [(spec, unit key)], the longest units first"
+    units = {}
+    for spec in specs:
+        for key in spec_units(loader, spec):
+            units.setdefault(key, spec)
+    history = read_history()
+    order = list(units)
+    if history:
+        # units never timed (new ones) first: they may be long
+        order.sort(key=lambda k: -history.get(k, float('inf')))
+    else:
+        order.sort(key=lambda k: not (
+                os.path.isdir(units[k]) or units[k].endswith('.py')))
+    return [(units[k], k) for k in order]
+
+
+def take(queue_dir):
+    "The index of the next unit of the queue, None when it is empty"
+    with open(os.path.join(queue_dir, 'lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        path = os.path.join(queue_dir, 'next')
+        with open(path) as file:
+            index = int(file.read())
+        with open(os.path.join(queue_dir, 'units.json')) as file:
+            size = len(json.load(file))
+        if index >= size:
+            return None
+        with open(path + '.tmp', 'w') as file:
+            file.write(str(index + 1))
+        os.replace(path + '.tmp', path)
+        return index
+
+
+class QueueSuite(unittest.TestSuite):
+    "The units a worker takes from the queue, one after the other"
+    _cleanup = False  # its tests are not in self._tests
+
+    def __init__(self, loader, queue_dir, cache_root):
+        super().__init__()
+        self.loader, self.queue_dir = loader, queue_dir
+        self.cache_root = cache_root
+        with open(os.path.join(queue_dir, 'units.json')) as file:
+            self.units = json.load(file)
+        self.loaded = {}  # spec -> {unit key: [tests]}
+        self.unit_durations = {}
+
+    def __iter__(self):
+        while (index := take(self.queue_dir)) is not None:
+            spec, key = self.units[index]
+            if spec not in self.loaded:
+                self.loaded[spec] = spec_units(self.loader, spec)
+            tests = self.loaded[spec].pop(key, None)
+            if tests is None:
+                tests = [LoadError(key, f"{key} is not in {spec} any more")]
+            if self.cache_root:
+                suite = CachedSuite(tests, group_cache_dir(
+                        self.cache_root, cache_group(spec)))
+            else:
+                suite = unittest.TestSuite(tests)
+            started = time.monotonic()
+            yield suite
+            self.unit_durations[key] = time.monotonic() - started
+            release_build_locks()
+
+
+def worker(queue_dir, number):
+    "Run units from the queue; write what happened to result-<number>.json"
+    loader = unittest.TestLoader()
+    suite = QueueSuite(
+        loader, queue_dir, os.environ.get('HUINONG_DB_CACHE_ROOT'))
+    runner = unittest.TextTestRunner(
+        verbosity=2, resultclass=CountingResult, stream=sys.stderr)
+    result = runner.run(suite)
+    with open(os.path.join(queue_dir, f'result-{number}.json'), 'w') as file:
+        json.dump({
+                'outcomes': result.outcomes,
+                'durations': result.durations,
+                'class_durations': result.class_durations,
+                'units': suite.unit_durations,
+                }, file)
+    return 0
+
+
+def forward(stream, prefix):
+    "Copy a worker's output to stderr, each line prefixed"
+    for line in iter(stream.readline, b''):
+        sys.stderr.buffer.write(prefix + line)
+        sys.stderr.buffer.flush()
+
+
+def run_workers(loader, specs, jobs):
+    """Run specs in `jobs` worker processes; return a result-like object
+    with their outcomes, durations and class_durations merged"""
+    cache_root = os.environ.get('HUINONG_DB_CACHE_ROOT')
+    if cache_root:  # prune once, before any worker reads the cache
+        for group in {cache_group(spec) for spec in specs}:
+            cache_dir = group_cache_dir(cache_root, group)
+            prune(os.path.dirname(cache_dir), os.path.basename(cache_dir))
+    queue = plan(loader, specs)
+    db_name = os.environ.get('DB_NAME') or f'test_{int(time.time())}_{os.getpid()}'
+    merged = types.SimpleNamespace(outcomes={}, durations={},
+        class_durations={})
+    with tempfile.TemporaryDirectory(prefix='huinong-queue-') as queue_dir:
+        with open(os.path.join(queue_dir, 'units.json'), 'w') as file:
+            json.dump(queue, file)
+        with open(os.path.join(queue_dir, 'next'), 'w') as file:
+            file.write('0')
+        print(f"{len(queue)} units in {jobs} workers", file=sys.stderr)
+        workers, threads = [], []
+
+        def stop(signum, frame):
+            # scripts/test stops us (interrupt): the workers go too
+            for process in workers:
+                process.terminate()
+            for process in workers:
+                process.wait()
+            sys.exit(128 + signum)
+        for signum in [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]:
+            signal.signal(signum, stop)
+        for number in range(1, jobs + 1):
+            env = dict(os.environ, HUINONG_TEST_WORKER=str(number))
+            if db_name != ':memory:':
+                env['DB_NAME'] = f'{db_name}_{number}'
+            env.update(soffice_env(number))
+            process = subprocess.Popen(
+                [sys.executable, os.path.abspath(__file__),
+                    '--worker', queue_dir, str(number)],
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            thread = threading.Thread(target=forward,
+                args=(process.stdout, f'{number}| '.encode()))
+            thread.start()
+            workers.append(process)
+            threads.append(thread)
+        units = {}
+        for number, (process, thread) in enumerate(
+                zip(workers, threads), 1):
+            returncode = process.wait()
+            thread.join()
+            path = os.path.join(queue_dir, f'result-{number}.json')
+            if not os.path.exists(path):
+                # Died (crash, kill): its unit in progress is lost
+                merged.outcomes[f'worker {number}'] = 'fail'
+                print(f"worker {number} ended without its result "
+                    f"(exit {returncode})", file=sys.stderr)
+                continue
+            with open(path) as file:
+                data = json.load(file)
+            merged.outcomes.update(data['outcomes'])
+            merged.durations.update(data['durations'])
+            for name, seconds in data['class_durations'].items():
+                merged.class_durations[name] = (
+                    merged.class_durations.get(name, 0) + seconds)
+            units.update(data['units'])
+    write_history(units)
+    return merged
+
+
+def soffice_env(number=None):
+    """TRYTOND_REPORT__CONVERT_COMMAND for soffice with the profile
+    HUINONG_LIBREOFFICE_PROFILE (+ "-<worker>"): two soffice on one profile
+    hand their work to each other and one returns without converting"""
+    profile = os.environ.get('HUINONG_LIBREOFFICE_PROFILE')
+    if not profile:
+        return {}
+    if number:
+        profile = f'{profile}-{number}'
+    os.makedirs(profile, exist_ok=True)
+    url = 'file://' + urllib.request.pathname2url(os.path.abspath(profile))
+    return {'TRYTOND_REPORT__CONVERT_COMMAND': (
+            f'soffice -env:UserInstallation={url} --headless --nolockcheck '
+            '--nodefault --norestore --convert-to "%(output_extension)s" '
+            '--outdir "%(directory)s" "%(input_path)s"')}
+
+
+def report(result):
+    "Print where the time went; return the counts"
+    # setUpClass, where databases are built or restored, is not in the
+    # slowest tests' numbers, but is in the classes'
+    slowest = sorted(result.durations.items(), key=lambda i: -i[1])[:5]
+    if slowest:
+        print("Slowest tests:", file=sys.stderr)
+        for test_id, seconds in slowest:
+            print(f"  {seconds:6.1f}s {test_id}", file=sys.stderr)
+    if result.class_durations:
+        print("Time per test class (set-up included):", file=sys.stderr)
+        for name, seconds in sorted(
+                result.class_durations.items(), key=lambda i: -i[1]):
+            print(f"  {seconds:7.1f}s {name}", file=sys.stderr)
+    sys.stderr.flush()
+    values = list(result.outcomes.values())
+    return {k: values.count(v) for k, v in [
+            ('passed', 'pass'), ('failed', 'fail'), ('skipped', 'skip')]}
 
 
 def main(argv):
@@ -316,26 +644,33 @@ def main(argv):
     artifacts = os.environ.setdefault(
         'HUINONG_ARTIFACTS', os.path.join(ROOT, 'artifacts'))
     os.makedirs(artifacts, exist_ok=True)
+    if argv[0] == '--worker':
+        return worker(argv[1], int(argv[2]))
+    jobs = 1
+    if argv[0] == '--jobs':
+        jobs, argv = int(argv[1]), argv[2:]
+    elif argv[0].startswith('--jobs='):
+        jobs, argv = int(argv[0][len('--jobs='):]), argv[1:]
+    if not argv:
+        print("no TEST given", file=sys.stderr)
+        return 2
 
     loader = unittest.TestLoader()
-    if cache_root := os.environ.get('HUINONG_DB_CACHE_ROOT'):
-        suite = unittest.TestSuite(cached_suites(loader, argv, cache_root))
+    if jobs > 1:
+        result = run_workers(loader, argv, jobs)
     else:
-        suite = unittest.TestSuite(load(loader, spec) for spec in argv)
-    # Errors the loader swallowed itself (e.g. an unimportable module in a
-    # discovered folder) already sit in the suite as failing tests.
-    runner = unittest.TextTestRunner(
-        verbosity=2, resultclass=CountingResult, stream=sys.stderr)
-    result = runner.run(suite)
-    counts = result.counts()
-    # Where the time goes (setUpClass, where databases are built or
-    # restored, is not in these numbers).
-    slowest = sorted(result.durations.items(), key=lambda i: -i[1])[:5]
-    if slowest:
-        print("Slowest tests:", file=sys.stderr)
-        for test_id, seconds in slowest:
-            print(f"  {seconds:6.1f}s {test_id}", file=sys.stderr)
-    sys.stderr.flush()
+        os.environ.update(soffice_env())
+        if cache_root := os.environ.get('HUINONG_DB_CACHE_ROOT'):
+            suite = unittest.TestSuite(
+                cached_suites(loader, argv, cache_root))
+        else:
+            suite = unittest.TestSuite(load(loader, spec) for spec in argv)
+        # Errors the loader swallowed itself (e.g. an unimportable module
+        # in a discovered folder) already sit in the suite as failing tests.
+        runner = unittest.TextTestRunner(
+            verbosity=2, resultclass=CountingResult, stream=sys.stderr)
+        result = runner.run(suite)
+    counts = report(result)
     line = f"{COUNT_PREFIX} " + ' '.join(
         f'{k}={v}' for k, v in counts.items())
     print(line, flush=True)

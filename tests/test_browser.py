@@ -53,6 +53,7 @@ DEMO_PASSWORD = 'browser-test-2024'
 # Milliseconds Playwright waits for an element (the first page load
 # compiles a lot of JavaScript on a slow machine)
 TIMEOUT = 60_000
+EXPECT_TIMEOUT = 30_000
 
 
 def artifacts_dir():
@@ -251,7 +252,10 @@ class BrowserTestCase(unittest.TestCase):
     # --- the browser --------------------------------------------------------
 
     def setUp(self):
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
+        # expect() waits 5 s by default: too short on a loaded machine
+        # (the tests run beside others; CI machines are shared)
+        expect.set_options(timeout=EXPECT_TIMEOUT)
         self.playwright = sync_playwright().start()
         self.addCleanup(self.playwright.stop)
         profile = os.path.join(
@@ -457,7 +461,15 @@ class BrowserTestCase(unittest.TestCase):
             tab.locator('button', has_text='确认').first.click()
             dialog = page.locator('.modal-dialog').last
             dialog.locator('input[name=pin]').fill('135790')
-            dialog.locator('.modal-footer button', has_text='确认').click()
+            # The wizard prints the receipt: sao downloads the PDF through
+            # its Download dialog, then reloads the form.  Wait for both:
+            # on a loaded machine the receipt takes seconds, and a new
+            # record started before the reload is asked to be saved.
+            with page.expect_download(timeout=60000) as receipt:
+                dialog.locator('.modal-footer button', has_text='确认').click()
+            self.assertTrue(
+                receipt.value.suggested_filename.endswith('.pdf'))
+            expect(page.locator('.modal-backdrop')).to_have_count(0)
             # sao's option values are JSON: "done"
             expect(tab.locator('select[name=state]')).to_have_value(
                 re.compile('done'))

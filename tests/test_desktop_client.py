@@ -38,6 +38,8 @@ Environment: HUINONG_TRYTON_CLIENT_VENV (default var/tryton-client-venv),
 HUINONG_SYSTEM_PYTHON (default /usr/bin/python3).
 """
 import ast
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -129,6 +131,17 @@ def skip_or_fail(reason):
     raise unittest.SkipTest(reason)
 
 
+@contextlib.contextmanager
+def client_lock():
+    """Held while the client's virtualenv and locale are made: the two
+    backends' runs of scripts/test may get there at once; the first makes
+    them, the other waits and reuses them."""
+    os.makedirs(os.path.dirname(CLIENT_VENV), exist_ok=True)
+    with open(CLIENT_VENV + '.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def client_venv():
     """The virtualenv holding the Tryton client (made once, then reused);
     return the path of its `tryton` script"""
@@ -197,8 +210,9 @@ class DesktopClientTestCase(unittest.TestCase):
         missing = missing_pieces()
         if missing:
             skip_or_fail("; ".join(missing))
-        cls.tryton = client_venv()
-        cls.locale_env = chinese_locale_env()
+        with client_lock():
+            cls.tryton = client_venv()
+            cls.locale_env = chinese_locale_env()
 
         for name in ['households', 'failure']:
             path = os.path.join(
