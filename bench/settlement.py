@@ -320,12 +320,6 @@ def credit_sheets(scoring, posting):
     return len(sheets)
 
 
-def stored_defaults(Model):
-    "The defaults of the stored columns of Model, as create() fills them"
-    from trytond.modules.huinong.tools import stored_defaults
-    return stored_defaults(Model)
-
-
 def insert_rows(Model, rows, extra=None):
     """Write rows (dicts of the same keys) into Model's table by one COPY
     (the fastest bulk insert of PostgreSQL); extra is a dict of values
@@ -354,6 +348,7 @@ def create_redemptions(stores, product_ids, month, n_lines, seed=11):
     Return (redemptions, lines, points, stores)."""
     from sql.aggregate import Sum
     from trytond.i18n import gettext
+    from trytond.modules.huinong.tools import stored_defaults
     from trytond.modules.huinong_points.evaluation import month_bounds
     from trytond.pool import Pool
     from trytond.transaction import Transaction

@@ -372,14 +372,20 @@ def group_cache_dir(cache_root, group):
     return os.path.join(cache_root, group, cache_key(modules))
 
 
+def prune_group(cache_root, group):
+    "Prune the group's older cache folders; return its current one"
+    cache_dir = group_cache_dir(cache_root, group)
+    prune(os.path.dirname(cache_dir), os.path.basename(cache_dir))
+    return cache_dir
+
+
 def cached_suites(loader, specs, cache_root):
     "One CachedSuite per cache group, in the order of specs"
     groups = {}
     for spec in specs:
         groups.setdefault(cache_group(spec), []).append(spec)
     for group, group_specs in groups.items():
-        cache_dir = group_cache_dir(cache_root, group)
-        prune(os.path.dirname(cache_dir), os.path.basename(cache_dir))
+        cache_dir = prune_group(cache_root, group)
         yield CachedSuite(
             [load(loader, spec) for spec in group_specs], cache_dir)
 
@@ -405,8 +411,8 @@ def flatten(suite):
 
 def unit_key(test):
     "The unit a test belongs to: its class, or itself for a doctest file"
-    if isinstance(test, (doctest.DocTestCase, LoadError)) or (
-            type(test).__name__ == '_FailedTest'):
+    if isinstance(test, (doctest.DocTestCase, LoadError,
+                unittest.loader._FailedTest)):
         return test.id()
     cls = type(test)
     return f'{cls.__module__}.{cls.__qualname__}'
@@ -458,15 +464,13 @@ def plan(loader, specs):
     return [(units[k], k) for k in order]
 
 
-def take(queue_dir):
+def take(queue_dir, size):
     "The index of the next unit of the queue, None when it is empty"
     with open(os.path.join(queue_dir, 'lock'), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         path = os.path.join(queue_dir, 'next')
         with open(path) as file:
             index = int(file.read())
-        with open(os.path.join(queue_dir, 'units.json')) as file:
-            size = len(json.load(file))
         if index >= size:
             return None
         with open(path + '.tmp', 'w') as file:
@@ -489,7 +493,7 @@ class QueueSuite(unittest.TestSuite):
         self.unit_durations = {}
 
     def __iter__(self):
-        while (index := take(self.queue_dir)) is not None:
+        while (index := take(self.queue_dir, len(self.units))) is not None:
             spec, key = self.units[index]
             if spec not in self.loaded:
                 self.loaded[spec] = spec_units(self.loader, spec)
@@ -538,8 +542,7 @@ def run_workers(loader, specs, jobs):
     cache_root = os.environ.get('HUINONG_DB_CACHE_ROOT')
     if cache_root:  # prune once, before any worker reads the cache
         for group in {cache_group(spec) for spec in specs}:
-            cache_dir = group_cache_dir(cache_root, group)
-            prune(os.path.dirname(cache_dir), os.path.basename(cache_dir))
+            prune_group(cache_root, group)
     queue = plan(loader, specs)
     db_name = os.environ.get('DB_NAME') or f'test_{int(time.time())}_{os.getpid()}'
     merged = types.SimpleNamespace(outcomes={}, durations={},

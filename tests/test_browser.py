@@ -465,7 +465,7 @@ class BrowserTestCase(unittest.TestCase):
             # its Download dialog, then reloads the form.  Wait for both:
             # on a loaded machine the receipt takes seconds, and a new
             # record started before the reload is asked to be saved.
-            with page.expect_download(timeout=60000) as receipt:
+            with page.expect_download(timeout=TIMEOUT) as receipt:
                 dialog.locator('.modal-footer button', has_text='确认').click()
             self.assertTrue(
                 receipt.value.suggested_filename.endswith('.pdf'))
