@@ -11,6 +11,7 @@ from trytond.modules.huinong_card.tests.tools import (
 from trytond.modules.huinong_points.tests.tools import (
     create_programme_company, setup_ledger)
 from trytond.pool import Pool
+from trytond.modules.huinong.tests.tools import ClientViewsMixin
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
 from .test_evaluation import (  # noqa: F401
@@ -21,7 +22,7 @@ from .test_transfer import (  # noqa: F401
     TransferConcurrencyTestCase, TransferTestCase)
 
 
-class HuinongPointsTestCase(ModuleTestCase):
+class HuinongPointsTestCase(ClientViewsMixin, ModuleTestCase):
     "Test Huinong Points module"
     module = 'huinong_points'
 

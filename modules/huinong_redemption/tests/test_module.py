@@ -8,6 +8,7 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import set_company
 from trytond.modules.huinong_card.tests.tools import create_household
 from trytond.pool import Pool
+from trytond.modules.huinong.tests.tools import ClientViewsMixin
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
@@ -60,7 +61,7 @@ class _Redeem:
         return counts
 
 
-class HuinongRedemptionTestCase(_Redeem, ModuleTestCase):
+class HuinongRedemptionTestCase(_Redeem, ClientViewsMixin, ModuleTestCase):
     "Test the redemption counter"
     module = 'huinong_redemption'
 

@@ -8,6 +8,7 @@ from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import set_company
 from trytond.pool import Pool
+from trytond.modules.huinong.tests.tools import ClientViewsMixin
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
@@ -19,7 +20,7 @@ from .tools import last_month, redeem_on, setup_settlement_county
 SCAN = b'%PDF-1.4 signed statement'
 
 
-class SettlementTestCase(ModuleTestCase):
+class SettlementTestCase(ClientViewsMixin, ModuleTestCase):
     "Test the monthly settlement of the stores"
     module = 'huinong_settlement'
 

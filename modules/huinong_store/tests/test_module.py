@@ -7,6 +7,7 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.huinong_store.tests.tools import (
     create_operator, create_store, create_user, get_township, hours)
 from trytond.pool import Pool
+from trytond.modules.huinong.tests.tools import ClientViewsMixin
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
@@ -23,7 +24,7 @@ from ..exceptions import OpeningHoursValidationError
 SHANGHAI = zoneinfo.ZoneInfo('Asia/Shanghai')
 
 
-class HuinongStoreTestCase(ModuleTestCase):
+class HuinongStoreTestCase(ClientViewsMixin, ModuleTestCase):
     "Test Huinong Store module"
     module = 'huinong_store'
 
