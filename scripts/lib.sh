@@ -189,17 +189,20 @@ psycopg.connect(dsn, connect_timeout=3).close()
 EOF
 }
 
-# Start a private, throw-away PostgreSQL cluster in a temporary folder.
-# initdb refuses to run as root, so as root the cluster belongs to the
-# `postgres` user (runuser).  It listens on 127.0.0.1 on a free port and on
-# a unix socket inside the folder only, with durability switched off (it is
-# deleted afterwards anyway).  Sets HUINONG_PG_PRIVATE_DIR and exports
+# Start a private, throw-away PostgreSQL cluster in a temporary folder, in
+# memory (/dev/shm) when there is one.  initdb refuses to run as root, so
+# as root the cluster belongs to the `postgres` user (runuser).  It listens
+# on 127.0.0.1 on a free port and on a unix socket inside the folder only,
+# with durability switched off (it is deleted afterwards anyway): on these
+# machines' disks a module update took 506 s on the system server (fsync
+# on) and 67 s on such a cluster.  Sets HUINONG_PG_PRIVATE_DIR and exports
 # TRYTOND_DATABASE_URI.  Always pair with huinong_pg_private_stop (trap).
 huinong_pg_private_start() {
-    local bindir dir port opts as=()
+    local bindir dir port opts as=() tmp=${TMPDIR:-/tmp}
     bindir=$(huinong_pg_bindir) \
         || huinong_die "no PostgreSQL server binaries (apt-get install postgresql)"
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/huinong-pg.XXXXXX")
+    [[ -d /dev/shm && -w /dev/shm ]] && tmp=/dev/shm
+    dir=$(mktemp -d "$tmp/huinong-pg.XXXXXX")
     HUINONG_PG_PRIVATE_DIR=$dir
     if (( EUID == 0 )); then
         chown postgres: "$dir"

@@ -5,8 +5,8 @@ scripts/reconcile on the database they keep.
 
 A plain unittest module run by scripts/test (PostgreSQL only: skipped when
 HUINONG_TEST_BACKEND is 'sqlite' or TRYTOND_DATABASE_URI is not set).  It
-builds a demo database with scripts/setup_db.py (--demo --households 30)
-and a filestore file (an ir.attachment), reads a snapshot (counts, one
+copies the demo database of the top-level tests (tests/demo_db.py,
+scripts/setup_db.py --demo) and adds a filestore file (an ir.attachment), reads a snapshot (counts, one
 household with its members, identifiers, contact mechanisms and cards, the
 attachment's bytes from the filestore), backs up, drops the database and
 its filestore, restores, and compares.  It uses its own database name (not
@@ -20,6 +20,9 @@ import sys
 import tempfile
 import unittest
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import demo_db  # noqa: E402
 
 ROOT = os.environ.get('HUINONG_ROOT') or os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))
@@ -81,9 +84,7 @@ class BackupRestoreTestCase(unittest.TestCase):
         cls.env['TRYTOND_DATABASE_URI'] = URI
         cls._drop()
         try:
-            cls.run_(sys.executable, 'scripts/setup_db.py', '-c', cls.conf,
-                '-d', cls.db, '--password', 'admin-backup-test', '--demo',
-                '--households', '30', '--quiet')
+            demo_db.create(URI, cls.db, cls.filestore_root)
             cls.attachment_text = '惠农超市 contract of the first household'
             cls.run_(sys.executable, '-c', ATTACH,
                 os.path.join(ROOT, 'scripts'), cls.conf, cls.db,
@@ -172,7 +173,7 @@ class BackupRestoreTestCase(unittest.TestCase):
     def test_backup_drop_restore(self):
         "Back up, drop, restore: the same households, cards and files"
         before = self.snapshot()
-        self.assertEqual(before['households'], 30)
+        self.assertEqual(before['households'], demo_db.HOUSEHOLDS)
         self.assertGreater(before['cards'], 0)
         self.assertGreater(before['members'], 0)
         self.assertEqual(len(before['household']), 1)
@@ -224,7 +225,7 @@ class BackupRestoreTestCase(unittest.TestCase):
         self.assertNotEqual(result.returncode, 0)
         self.assertIn('damaged', result.stderr)
         # and the database is still there, untouched
-        self.assertEqual(self.snapshot()['households'], 30)
+        self.assertEqual(self.snapshot()['households'], demo_db.HOUSEHOLDS)
 
     def test_reconcile_command(self):
         """scripts/reconcile: OK on the demo's books, the difference and

@@ -2,8 +2,9 @@
 # this repository contains the full copyright notices and license terms.
 """The sao web client in a real browser (headless Debian chromium).
 
-Builds a small demo database with scripts/setup_db.py (40 households),
-starts trytond serving sao on a free loopback port, logs in as the
+Copies the demo database of the top-level tests (tests/demo_db.py: built
+once with scripts/setup_db.py, 40 households), starts trytond serving sao
+on a free loopback port, logs in as the
 七坊镇 office user and checks that the interface is Chinese and that the
 household list holds exactly the households of 七坊镇 (compared with the
 database); the 七坊镇 clerk redeems at the counter; the finance bureau
@@ -11,8 +12,11 @@ opens the points-per-month graph and runs the reconciliation check (OK on
 the demo's books).  Screenshots go to $HUINONG_ARTIFACTS (default artifacts/).
 
 The database is SQLite in a temporary folder, or PostgreSQL when
-scripts/test runs its PostgreSQL pass (HUINONG_TEST_BACKEND=postgresql and
-TRYTOND_DATABASE_URI set): then a database of its own, dropped at the end.
+scripts/test runs only its PostgreSQL pass (HUINONG_TEST_BACKEND=postgresql
+and TRYTOND_DATABASE_URI set): then a database of its own, dropped at the
+end.  When scripts/test runs both backends, the client tests (this one,
+the desktop client's and the screens') run in the SQLite pass only: a
+client does not know which database its server uses.
 
 Skipped only when chromium, the sao folder or the playwright package is
 missing AND the environment is not CI; with CI=true a missing piece fails.
@@ -34,6 +38,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import demo_db  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SETUP_DB = os.path.join(ROOT, 'scripts', 'setup_db.py')
 CHROMIUM = os.environ.get('HUINONG_CHROMIUM', '/usr/bin/chromium')
@@ -45,11 +52,11 @@ CHROMIUM_ARGS = [
     '--disable-background-networking', '--disable-component-update',
     '--disable-sync', '--disable-dev-shm-usage',
     ]
-HOUSEHOLDS = 40
+HOUSEHOLDS = demo_db.HOUSEHOLDS
 LOGIN = 'qifang_office'
 TOWNSHIP = '七坊镇'
-ADMIN_PASSWORD = 'admin-browser-test'
-DEMO_PASSWORD = 'browser-test-2024'
+ADMIN_PASSWORD = demo_db.ADMIN_PASSWORD
+DEMO_PASSWORD = demo_db.DEMO_PASSWORD
 # Milliseconds Playwright waits for an element (the first page load
 # compiles a lot of JavaScript on a slow machine)
 TIMEOUT = 60_000
@@ -84,14 +91,17 @@ def missing_pieces():
     return missing
 
 
-def clean_env():
-    """The environment for setup_db and trytond: only our configuration
-    file decides the database (no TRYTOND_* / DB_* of the test runner)"""
-    env = {k: v for k, v in os.environ.items()
-        if not k.startswith('TRYTOND_') and k not in {
-            'DB_NAME', 'DB_CACHE', 'TRYTONPASSFILE'}}
-    env['PYTHONUNBUFFERED'] = '1'
-    return env
+clean_env = demo_db.clean_env
+
+
+def skip_client_pass():
+    """Skip the client tests in the PostgreSQL pass of a run that also has
+    a SQLite pass: they check the client, which is the same either way"""
+    backends = os.environ.get('HUINONG_TEST_BACKENDS', '').split()
+    if (os.environ.get('HUINONG_TEST_BACKEND') == 'postgresql'
+            and 'sqlite' in backends):
+        raise unittest.SkipTest("the clients do not depend on the "
+            "database backend: run in the SQLite pass")
 
 
 class BrowserTestCase(unittest.TestCase):
@@ -100,6 +110,7 @@ class BrowserTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        skip_client_pass()
         missing = missing_pieces()
         if missing:
             reason = "; ".join(missing)
@@ -124,18 +135,9 @@ class BrowserTestCase(unittest.TestCase):
         with open(cls.config, 'w') as fp:
             fp.write(cls.config_text())
 
-        # The demo database
-        start = time.monotonic()
-        result = subprocess.run([sys.executable, SETUP_DB,
-                '-c', cls.config, '-d', cls.db_name,
-                '--password', ADMIN_PASSWORD, '--demo-password', DEMO_PASSWORD,
-                '--demo', '--households', str(HOUSEHOLDS), '--quiet'],
-            cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, timeout=900)
-        if result.returncode:
-            raise RuntimeError("setup_db.py failed (exit %d):\n%s" % (
-                    result.returncode, result.stdout))
-        cls.setup_seconds = time.monotonic() - start
+        # The demo database: a copy of the one built once per run
+        cls.setup_seconds = demo_db.create(
+            cls.db_uri, cls.db_name, os.path.join(cls.tmp, 'db'))
 
         # The server; -d loads the pool at start (trytond 8.0.12 does not
         # load it on a first request, see scripts/demo)

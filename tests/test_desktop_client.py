@@ -5,9 +5,9 @@
 Smoke test of what the county office does on its PCs: it installs
 ``tryton>=8.0,<8.1`` into a virtualenv made from Debian's python3 with
 ``--system-site-packages`` (Debian's python3-gi and GTK 3; kept in
-var/tryton-client-venv and reused), builds a small demo database with
-scripts/setup_db.py, starts trytond on a free port, starts Xvfb and opens
-the client on the household list::
+var/tryton-client-venv and reused), copies the demo database of the
+top-level tests (tests/demo_db.py), starts trytond on a free port, starts
+Xvfb and opens the client on the household list::
 
     tryton -u county "tryton://127.0.0.1:PORT/DB/model/party.party;views=…"
 
@@ -26,8 +26,9 @@ user's name, and the screenshot (artifacts/desktop-client-households.png,
 taken with Pillow from the Xvfb display) is not blank.  On failure it saves
 artifacts/desktop-client-failure.png and prints the logs.
 
-The database is SQLite, or PostgreSQL in scripts/test's PostgreSQL pass
-(the server set-up is the browser test's, tests/test_browser.py).
+The database is SQLite, or PostgreSQL when scripts/test runs only its
+PostgreSQL pass (the server set-up is the browser test's,
+tests/test_browser.py; with both backends it runs in the SQLite pass).
 
 Skipped when Xvfb, xdotool, localedef or Debian's python3 with GTK 3 is
 missing, or when pip cannot install the client, unless CI=true: then each
@@ -62,11 +63,11 @@ SYSTEM_PYTHON = os.environ.get('HUINONG_SYSTEM_PYTHON', '/usr/bin/python3')
 CLIENT_VENV = os.environ.get('HUINONG_TRYTON_CLIENT_VENV') or os.path.join(
     ROOT, 'var', 'tryton-client-venv')
 CLIENT_REQUIREMENT = 'tryton>=8.0,<8.1'
-HOUSEHOLDS = 20
+HOUSEHOLDS = test_browser.HOUSEHOLDS
 LOGIN = 'county'
 USER_NAME = dict((u[0], u[1]) for u in setup_db.DEMO_USERS)[LOGIN]
-ADMIN_PASSWORD = 'admin-desktop-test'
-DEMO_PASSWORD = 'desktop-test-2024'
+ADMIN_PASSWORD = test_browser.ADMIN_PASSWORD
+DEMO_PASSWORD = test_browser.DEMO_PASSWORD
 SCREEN = (1400, 1000)
 # Seconds to wait for the client at each step (first start compiles .pyc)
 TIMEOUT = 90
@@ -207,6 +208,7 @@ class DesktopClientTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        test_browser.skip_client_pass()
         missing = missing_pieces()
         if missing:
             skip_or_fail("; ".join(missing))
@@ -247,15 +249,9 @@ class DesktopClientTestCase(unittest.TestCase):
                         'max_attempt = 100',
                         '']))
 
-        result = subprocess.run([sys.executable, test_browser.SETUP_DB,
-                '-c', cls.config, '-d', cls.db_name,
-                '--password', ADMIN_PASSWORD, '--demo-password', DEMO_PASSWORD,
-                '--demo', '--households', str(HOUSEHOLDS), '--quiet'],
-            cwd=ROOT, env=test_browser.clean_env(), stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, timeout=900)
-        if result.returncode:
-            raise RuntimeError("setup_db.py failed (exit %d):\n%s" % (
-                    result.returncode, result.stdout))
+        # The demo database: a copy of the one built once per run
+        test_browser.demo_db.create(
+            cls.db_uri, cls.db_name, os.path.join(cls.tmp, 'db'))
 
         cls.server_log = open(os.path.join(cls.tmp, 'trytond.log'), 'w+')
         cls.addClassCleanup(cls.server_log.close)

@@ -4,8 +4,8 @@
 
 A plain unittest module run by scripts/test (PostgreSQL only: skipped when
 HUINONG_TEST_BACKEND is 'sqlite' or TRYTOND_DATABASE_URI is not set).  It
-builds a small demo database with scripts/setup_db.py (--demo
---households 10), then makes it look like the database of an older
+copies the demo database of the top-level tests (tests/demo_db.py,
+scripts/setup_db.py --demo), then makes it look like the database of an older
 release, the way a release changes a database:
 
 - a model the new release adds: its table is dropped
@@ -31,6 +31,9 @@ import sys
 import tempfile
 import unittest
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import demo_db  # noqa: E402
 
 ROOT = os.environ.get('HUINONG_ROOT') or os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))
@@ -95,9 +98,7 @@ class UpgradeTestCase(unittest.TestCase):
         cls.env['TRYTOND_DATABASE_URI'] = URI
         cls._drop()
         try:
-            cls.run_(sys.executable, 'scripts/setup_db.py', '-c', cls.conf,
-                '-d', cls.db, '--password', 'admin-upgrade-test', '--demo',
-                '--households', '10', '--quiet')
+            demo_db.create(URI, cls.db, os.path.join(cls.tmp, 'filestore'))
         except BaseException:
             cls.tearDownClass()
             raise
@@ -204,7 +205,7 @@ class UpgradeTestCase(unittest.TestCase):
         "An older release's database: upgraded, backed up, data intact"
         import psycopg
         before = self.snapshot()
-        self.assertEqual(before['households'], 10)
+        self.assertEqual(before['households'], demo_db.HOUSEHOLDS)
         self.assertGreater(before['cards'], 0)
         self.assertEqual(len(before['passwords']), 2)
         domain = self.one('SELECT domain FROM ir_action_act_window '
