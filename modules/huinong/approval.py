@@ -141,10 +141,19 @@ class ApprovalMixin(Workflow):
             },
         help="Why the document was last returned.")
 
+    awaiting_me = fields.Function(fields.Boolean("Waiting for Me",
+            help="The documents whose next step is one the user may do "
+            "(and who did no other step of them)."),
+        'get_awaiting_me', searcher='search_awaiting_me')
+
     # step name: ApprovalStep; filled by the documents
     _approval_steps = {}
     # state: name of the step that acts next, who may return the document
     _approval_next = {}
+    # the first step and the states that wait for it (a draft, a returned
+    # document): they are waiting for whoever prepares the document
+    _approval_first = None
+    _approval_first_states = ('draft',)
 
     def get_approval_area(self, scope):
         "Return the area (village or township) of the document for the scope"
@@ -163,6 +172,92 @@ class ApprovalMixin(Workflow):
         if buttons and buttons[0].string:
             return buttons[0].string
         return step
+
+    @classmethod
+    def _approval_waiting(cls):
+        "{state: step} of every state that waits for a step"
+        waiting = {}
+        if cls._approval_first:
+            waiting.update((s, cls._approval_first)
+                for s in cls._approval_first_states)
+        waiting.update(cls._approval_next)
+        return waiting
+
+    @classmethod
+    def _my_waiting_states(cls):
+        "The states waiting for a step of one of the user's groups"
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        groups = set(User.get_groups())
+        states = []
+        for state, step in cls._approval_waiting().items():
+            definition = cls._approval_steps[step]
+            allowed = {ModelData.get_id(*g.split('.'))
+                for g in definition.groups}
+            if groups & allowed:
+                states.append(state)
+        return states
+
+    @classmethod
+    def _my_other_steps_query(cls, step):
+        """The ids of the documents the user approved another step of than
+        step, as SQL"""
+        pool = Pool()
+        Approval = pool.get('huinong.approval')
+        approval = Approval.__table__()
+        return approval.select(
+            Approval.document.sql_id(approval.document, cls),
+            where=approval.document.like(cls.__name__ + ',%')
+            & (approval.action == 'approve')
+            & (approval.step != step)
+            & (approval.user == Transaction().user))
+
+    @classmethod
+    def get_awaiting_me(cls, records, name):
+        states = set(cls._my_waiting_states())
+        user_id = Transaction().user
+        result = {r.id: False for r in records}
+        candidates = [r for r in records
+            if getattr(r, cls._transition_state) in states]
+        if not candidates or not user_id:
+            return result
+        pool = Pool()
+        Approval = pool.get('huinong.approval')
+        waiting = cls._approval_waiting()
+        with without_check_access():
+            done = Approval.search([
+                    ('document', 'in', [str(r) for r in candidates]),
+                    ('action', '=', 'approve'),
+                    ('user', '=', user_id),
+                    ])
+        did = {}
+        for approval in done:
+            did.setdefault(approval.document.id, set()).add(approval.step)
+        for record in candidates:
+            step = waiting[getattr(record, cls._transition_state)]
+            # nobody does two steps of one document
+            if not (did.get(record.id, set()) - {step}):
+                result[record.id] = True
+        return result
+
+    @classmethod
+    def search_awaiting_me(cls, name, clause):
+        _, operator, value = clause[:3]
+        positive = bool(value) if operator == '=' else not bool(value)
+        waiting = cls._approval_waiting()
+        domain = ['OR']
+        for state in cls._my_waiting_states():
+            domain.append([
+                    (cls._transition_state, '=', state),
+                    ('id', 'not in', cls._my_other_steps_query(
+                            waiting[state])),
+                    ])
+        if len(domain) == 1:
+            domain = [('id', '=', -1)]
+        if positive:
+            return domain
+        return [('id', 'not in', cls.search(domain, query=True))]
 
     @classmethod
     def check_approval(cls, records, step):

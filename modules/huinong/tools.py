@@ -21,3 +21,15 @@ def stored_defaults(Model, exclude=()):
         names.append(name)
     defaults = Model.default_get(names, with_rec_name=False)
     return {n: defaults.get(n) for n in names}
+
+
+def record_gettext(message_id, **variables):
+    """A message as it is stored in a record (a move's description, an
+    invoice's, a lock reason, a location's name): in the programme's
+    language, [huinong] language of the configuration (zh_CN), whoever
+    writes it (the administrator, a scheduled task, a user with another
+    language); the source text when the language is not loaded."""
+    from trytond.config import config
+    from trytond.i18n import gettext
+    language = config.get('huinong', 'language', default='zh_CN')
+    return gettext(message_id, language, **variables)

@@ -5,6 +5,7 @@ import datetime as dt
 from sql.operators import Equal
 from stdnum import luhn
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     Exclude, ModelSQL, ModelView, Unique, Workflow, fields)
@@ -12,6 +13,7 @@ from trytond.modules.huinong.approval import (
     ApprovalMixin, ApprovalStep, approval_at_field, approval_by_field,
     approval_step)
 from trytond.model.exceptions import AccessError
+from trytond.modules.huinong.tools import record_gettext
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, Id
 from trytond.rpc import RPC
@@ -125,6 +127,7 @@ class Card(ApprovalMixin, ModelSQL, ModelView):
             ['huinong.group_township_government'],
             'township', 'issued_by', 'issued_at'),
         }
+    _approval_first = 'apply'
     _approval_next = {
         'applied': 'village_review',
         'village_reviewed': 'committee_review',
@@ -635,33 +638,70 @@ class Card(ApprovalMixin, ModelSQL, ModelView):
         return Configuration(1).get_card_pin_max_failures()
 
     def _count_pin_failure(self):
-        """Count a failure in a transaction of its own, which locks the
-        card's row from its start; return (failures, locked)"""
-        pool = Pool()
+        """Count a failure so that it stays counted when the request that
+        made it is refused and rolled back; return (failures, locked).
+
+        PostgreSQL: in a transaction of its own, which locks the card's row
+        from its start.  SQLite has one connection a database, so a
+        transaction of its own would commit the request's work with it:
+        the failure is counted in the request (which holds the database's
+        only write lock, so the count is exact) and written again once the
+        request ends, in a new transaction, when the request's rollback
+        took it back."""
         limit = self._pin_limit()
-        card_id = self.id
         transaction = Transaction()
+        if backend.name == 'sqlite':
+            with without_check_access():
+                failures, locked = self._record_pin_failure(
+                    self.id, limit)
+            transaction.atexit(self._replay_pin_failure,
+                transaction.database.name, transaction.user, self.id,
+                failures, limit)
+            return failures, locked
         with transaction.new_transaction(
-                _lock_records={self._table: [card_id]}) as side, \
+                _lock_records={self._table: [self.id]}) as side, \
                 without_check_access():
-            Card = pool.get(self.__name__)
-            SMS = pool.get('huinong.sms')
-            card = Card(card_id)
-            failures = (card.pin_failures or 0) + 1
-            values = {'pin_failures': failures}
-            locked = failures >= limit and card.state == 'issued'
-            if locked:
-                values['state'] = 'locked'
-                values['lock_reason'] = gettext(
-                    'huinong_card.msg_lock_reason_pin', failures=failures)
-            Card.write([card], values)
-            if locked:
-                Card.record_approval([card], 'lock', action='event',
-                    reason=values['lock_reason'])
-                if card.household.huinong_mobile:
-                    SMS.queue([card._sms('huinong_card.msg_sms_locked')])
+            result = Pool().get(self.__name__)._record_pin_failure(
+                self.id, limit)
             side.commit()
+        return result
+
+    @classmethod
+    def _record_pin_failure(cls, card_id, limit, failures=None):
+        """Write one more failure (or `failures`) on the card, lock it and
+        tell the household at the limit; return (failures, locked)"""
+        pool = Pool()
+        SMS = pool.get('huinong.sms')
+        card = cls(card_id)
+        if failures is None:
+            failures = (card.pin_failures or 0) + 1
+        values = {'pin_failures': failures}
+        locked = failures >= limit and card.state == 'issued'
+        if locked:
+            values['state'] = 'locked'
+            values['lock_reason'] = record_gettext(
+                'huinong_card.msg_lock_reason_pin', failures=failures)
+        cls.write([card], values)
+        if locked:
+            cls.record_approval([card], 'lock', action='event',
+                reason=values['lock_reason'])
+            if card.household.huinong_mobile:
+                SMS.queue([card._sms('huinong_card.msg_sms_locked')])
         return failures, locked
+
+    @classmethod
+    def _replay_pin_failure(
+            cls, database_name, user_id, card_id, failures, limit):
+        "After a SQLite request: the failures its rollback took back"
+        with Transaction(new=True).start(
+                database_name, user_id, context={}), \
+                without_check_access():
+            Card = Pool().get(cls.__name__)
+            cards = Card.search([('id', '=', card_id)])
+            # gone with the rollback (a card made by the request), or
+            # counted already (the request was committed)
+            if cards and (cards[0].pin_failures or 0) < failures:
+                Card._record_pin_failure(card_id, limit, failures=failures)
 
     def _sms(self, message_id):
         "The text message to the household, in its language (Chinese)"

@@ -64,7 +64,7 @@ class Lock(Wizard):
     start = StateView('huinong.card.reason.start',
         'huinong_card.reason_start_view_form', [
             Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Lock", 'lock', 'tryton-lock', default=True),
+            Button("Lock", 'lock', 'huinong-lock', default=True),
             ])
     lock = StateTransition()
 
@@ -80,7 +80,7 @@ class Unlock(Wizard):
     start = StateView('huinong.card.reason.start',
         'huinong_card.reason_start_view_form', [
             Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Unlock", 'unlock', 'tryton-unlock', default=True),
+            Button("Unlock", 'unlock', 'huinong-unlock', default=True),
             ])
     unlock = StateTransition()
 

@@ -12,7 +12,7 @@ from trytond.model import Exclude, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import HouseholdValidationError, PhotoError, ResidentIDError
 from .household import CLASSIFICATIONS
@@ -111,6 +111,33 @@ class Party(metaclass=PoolMeta):
     @classmethod
     def default_huinong_household(cls):
         return bool(Transaction().context.get('huinong_household'))
+
+    @classmethod
+    def view_toolbar_get(cls):
+        """On the households' screens (the context of their action), only
+        the actions, relations and reports of the programme: a household
+        has no e-mail archive, purchases, supplier shipments nor VAT
+        number to check"""
+        result = super().view_toolbar_get()
+        if not Transaction().context.get('huinong_household'):
+            return result
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        result = dict(result)
+        for key in ['print', 'action', 'relate']:
+            entries = result.get(key) or []
+            if not entries:
+                continue
+            keys = {(e['type'], e['id']) for e in entries}
+            with without_check_access():
+                data = ModelData.search([
+                        ('model', 'in', list({t for t, _ in keys})),
+                        ('db_id', 'in', list({i for _, i in keys})),
+                        ])
+            ours = {(d.model, d.db_id) for d in data
+                if d.module.startswith('huinong')}
+            result[key] = [e for e in entries if (e['type'], e['id']) in ours]
+        return result
 
     @fields.depends('huinong_village')
     def on_change_with_huinong_township(self, name=None):

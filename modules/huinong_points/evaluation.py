@@ -16,11 +16,13 @@ from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, Workflow, fields,
     sequence_ordered)
+from trytond.exceptions import UserWarning
 from trytond.model.exceptions import AccessError
 from trytond.modules.huinong.approval import (
     ApprovalMixin, ApprovalStep, approval_at_field, approval_by_field,
     approval_step)
 from trytond.modules.huinong_household.household import CLASSIFICATIONS
+from trytond.modules.huinong.tools import record_gettext
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
@@ -42,6 +44,12 @@ CAP_STATES = [
     'published', 'posted']
 EDITABLE = ['draft', 'returned']
 MIN_EVALUATORS = 3
+# The scoring grid: one column per criterion, in the criteria's order, as
+# the score_1 .. score_N fields of a sheet's line (the criteria are data
+# the county edits; a model's fields are not).  Criteria beyond N are
+# scored in the line's form.
+SCORE_SLOTS = 12
+SLOT_NAMES = ['score_%d' % i for i in range(1, SCORE_SLOTS + 1)]
 
 
 def month_bounds(date):
@@ -142,7 +150,8 @@ class Cap(ModelSQL, ModelView):
             ('year', 'DESC'), ('classification', 'ASC'), ('id', 'ASC')]
 
     def get_rec_name(self, name):
-        classes = dict(CLASSIFICATIONS)
+        classes = dict(self.fields_get(
+                ['classification'])['classification']['selection'])
         return '%s %s' % (self.year, classes.get(self.classification, ''))
 
     @classmethod
@@ -258,6 +267,8 @@ class Evaluation(ApprovalMixin, ModelSQL, ModelView):
             ['huinong.group_evaluation'],
             'village', 'published_by', 'published_at'),
         }
+    _approval_first = 'submit'
+    _approval_first_states = ('draft', 'returned')
     _approval_next = {
         'submitted': 'committee_review',
         'committee_reviewed': 'township_review',
@@ -390,6 +401,17 @@ class Evaluation(ApprovalMixin, ModelSQL, ModelView):
             if 'total_points' in result:
                 result['total_points'][evaluation.id] = total
         return result
+
+    @fields.depends('lines')
+    def on_change_with_total_points(self, name=None):
+        "The sheet's total while it is scored"
+        return sum((getattr(l, 'points', None) or Decimal(0)
+                for l in (self.lines or [])), Decimal(0))
+
+    @fields.depends('lines')
+    def on_change_with_household_count(self, name=None):
+        return len({l.household for l in (self.lines or [])
+                if getattr(l, 'household', None)})
 
     @classmethod
     def line_points_by_evaluation(cls, ids):
@@ -643,7 +665,9 @@ class Evaluation(ApprovalMixin, ModelSQL, ModelView):
         Class = pool.get('huinong.household.class')
         Party = pool.get('party.party')
         lang = pool.get('ir.lang').get()
-        classes_ = dict(CLASSIFICATIONS)
+        # the class's name in the user's language
+        classes_ = dict(pool.get('huinong.evaluation.line').fields_get(
+                ['classification'])['classification']['selection'])
         if sheet_points is None:
             sheet_points = cls.sheet_points(evaluations)
         ids = [e.id for e in evaluations]
@@ -701,6 +725,30 @@ class Evaluation(ApprovalMixin, ModelSQL, ModelView):
                                     evaluation=evaluation.rec_name))
                     usage[household_id] = (month_total, year_total)
 
+    @classmethod
+    def check_zero_points(cls, evaluations):
+        """Ask before submitting a sheet where households get 0 points: a
+        household left unscored by mistake loses its month"""
+        pool = Pool()
+        Warning = pool.get('res.user.warning')
+        sheet_points = cls.sheet_points(evaluations)
+        for evaluation in evaluations:
+            zero = [h for h, points in sheet_points[evaluation.id]
+                if not points]
+            if not zero:
+                continue
+            key = Warning.format('huinong_evaluation_zero_points',
+                [evaluation])
+            if Warning.check(key):
+                Party = pool.get('party.party')
+                names = [p.rec_name for p in Party.browse(zero[:5])]
+                if len(zero) > 5:
+                    names.append('…')
+                raise UserWarning(key, gettext(
+                        'huinong_points.msg_evaluation_zero_points',
+                        evaluation=evaluation.rec_name, count=len(zero),
+                        households='、'.join(names)))
+
     # The chain --------------------------------------------------------------
 
     @classmethod
@@ -732,6 +780,8 @@ class Evaluation(ApprovalMixin, ModelSQL, ModelView):
             # The administrator (imports, the demo) is not an evaluator
             cls.check_evaluators(evaluations, submit=True)
         cls.check_caps(evaluations, CAP_STATES)
+        # a warning the user may pass: last, after every refusal
+        cls.check_zero_points(evaluations)
         with without_check_access():
             cls.write(evaluations, {'return_reason': None})
 
@@ -869,7 +919,7 @@ class Evaluation(ApprovalMixin, ModelSQL, ModelView):
                 for h, p in sheet_points[evaluation.id] if p > 0]
             move = None
             if credits:
-                description = gettext(
+                description = record_gettext(
                     'huinong_points.msg_evaluation_move_description',
                     evaluation=evaluation.rec_name)
                 with without_check_access():
@@ -944,7 +994,7 @@ class Evaluation(ApprovalMixin, ModelSQL, ModelView):
                         'raised_by': raised_by,
                         'description': description,
                         } for e in evaluations])
-        reason = gettext('huinong_points.msg_objection_reason',
+        reason = record_gettext('huinong_points.msg_objection_reason',
             description=description)
         with without_check_access():
             cls.return_(evaluations)
@@ -999,6 +1049,19 @@ class EvaluationLine(ModelSQL, ModelView):
     scores_text = fields.Function(
         fields.Char("Scores"), 'get_scores_text')
     note = fields.Char("Note")
+    for _slot in SLOT_NAMES:
+        locals()[_slot] = fields.Function(fields.Numeric(
+                "Score %s" % _slot[len('score_'):], digits=(16, 0),
+                states={
+                    'readonly': ~Eval('evaluation_state').in_(EDITABLE),
+                    }),
+            'get_slots', setter='set_slots')
+    del _slot
+    evaluation_state = fields.Function(fields.Selection(
+            'get_evaluation_states', "Sheet State"),
+        'on_change_with_evaluation_state')
+    cap_warning = fields.Function(fields.Char("Cap"),
+        'get_cap_warning')
 
     @classmethod
     def __setup__(cls):
@@ -1047,6 +1110,167 @@ class EvaluationLine(ModelSQL, ModelView):
     def get_scores_text(self, name):
         return ', '.join('%s %s' % (s.criterion.name, s.score)
             for s in self.scores)
+
+    @classmethod
+    def get_evaluation_states(cls):
+        return Pool().get('huinong.evaluation').fields_get(
+            ['state'])['state']['selection']
+
+    @fields.depends('evaluation', '_parent_evaluation.state')
+    def on_change_with_evaluation_state(self, name=None):
+        if self.evaluation:
+            return self.evaluation.state
+
+    # The scoring grid ------------------------------------------------------
+
+    @staticmethod
+    def slot_criteria():
+        "The criteria of the grid's columns, in order: [criterion]"
+        Criterion = Pool().get('huinong.evaluation.criterion')
+        return Criterion.search([], order=[
+                ('sequence', 'ASC NULLS LAST'), ('id', 'ASC')],
+            limit=SCORE_SLOTS)
+
+    @classmethod
+    def get_slots(cls, lines, names):
+        criteria = cls.slot_criteria()
+        slot_of = {c.id: 'score_%d' % i for i, c in enumerate(criteria, 1)}
+        result = {n: {l.id: None for l in lines} for n in names}
+        for line in lines:
+            for score in line.scores:
+                name = slot_of.get(score.criterion.id)
+                if name in result:
+                    result[name][line.id] = score.score
+        return result
+
+    @classmethod
+    def set_slots(cls, lines, name, value):
+        pool = Pool()
+        Score = pool.get('huinong.evaluation.score')
+        criteria = cls.slot_criteria()
+        index = int(name[len('score_'):])
+        if index > len(criteria):
+            return
+        criterion = criteria[index - 1]
+        if value is None:
+            raise EvaluationError(gettext(
+                    'huinong_points.msg_evaluation_score_missing',
+                    household=lines[0].household.rec_name,
+                    criterion=criterion.rec_name))
+        to_write, to_create = [], []
+        for line in lines:
+            score = next((s for s in line.scores
+                    if s.criterion == criterion), None)
+            if score:
+                if score.score != value:
+                    to_write.append(score)
+            else:
+                to_create.append({
+                        'line': line.id,
+                        'criterion': criterion.id,
+                        'score': value,
+                        })
+        if to_write:
+            Score.write(to_write, {'score': value})
+        if to_create:
+            Score.create(to_create)
+
+    @fields.depends(*SLOT_NAMES, 'scores')
+    def on_change_with_points(self, name=None):
+        total = Decimal(0)
+        for slot in SLOT_NAMES:
+            value = getattr(self, slot, None)
+            if value is not None:
+                total += value
+        # the scores of criteria beyond the grid's columns
+        criteria = self.slot_criteria()
+        for score in (self.scores or []):
+            if (getattr(score, 'criterion', None) not in criteria
+                    and getattr(score, 'score', None) is not None):
+                total += score.score
+        return total.quantize(Decimal(1))
+
+    @classmethod
+    def get_cap_warning(cls, lines, name):
+        return cls.cap_warnings(lines)
+
+    @fields.depends(
+        *SLOT_NAMES, 'scores', 'household', 'classification', 'evaluation',
+        '_parent_evaluation.date', '_parent_evaluation.id',
+        methods=['on_change_with_points'])
+    def on_change_with_cap_warning(self, name=None):
+        if not self.household or not self.evaluation:
+            return
+        points = self.on_change_with_points()
+        return self.cap_warnings([self], {self: points}).get(self.id)
+
+    @classmethod
+    def cap_warnings(cls, lines, points=None):
+        """{line id: warning} for the lines whose household passes its
+        monthly or yearly cap with these points (its other sheets in the
+        states that count, CAP_STATES, plus this line): what submitting
+        would refuse, said while the sheet is scored"""
+        pool = Pool()
+        Evaluation = pool.get('huinong.evaluation')
+        Cap = pool.get('huinong.evaluation.cap')
+        result = {l.id: None for l in lines}
+        if points is None:
+            points = {l: l.points for l in lines}
+        by_sheet = defaultdict(list)
+        for line in lines:
+            if (line.household and line.evaluation
+                    and line.evaluation.date and line.classification):
+                by_sheet[line.evaluation].append(line)
+        for evaluation, sheet_lines in by_sheet.items():
+            caps = Cap.get_caps(evaluation.date.year)
+            exclude = [evaluation.id] if (evaluation.id or -1) >= 0 else []
+            usage = Evaluation.cap_usage(
+                [l.household.id for l in sheet_lines], evaluation.date,
+                CAP_STATES, exclude=exclude)
+            for line in sheet_lines:
+                monthly, yearly = caps[line.classification]
+                month_total, year_total = usage.get(
+                    line.household.id, (Decimal(0), Decimal(0)))
+                line_points = points.get(line) or Decimal(0)
+                if month_total + line_points > monthly:
+                    result[line.id] = gettext(
+                        'huinong_points.msg_line_cap_monthly_warning',
+                        cap=monthly, over=month_total + line_points - monthly)
+                elif year_total + line_points > yearly:
+                    result[line.id] = gettext(
+                        'huinong_points.msg_line_cap_yearly_warning',
+                        cap=yearly, over=year_total + line_points - yearly)
+        return result
+
+    @classmethod
+    def fields_view_get(cls, view_id=None, view_type='form', level=None):
+        """The grid's columns carry the criteria's names; the columns of
+        slots without a criterion are left out"""
+        result = super().fields_view_get(
+            view_id=view_id, view_type=view_type, level=level)
+        if not any(s in result['fields'] for s in SLOT_NAMES):
+            return result
+        from lxml import etree
+        criteria = cls.slot_criteria()
+        result = dict(result)
+        fields_ = dict(result['fields'])
+        arch = etree.fromstring(result['arch'])
+        for node in list(arch.iter('field')):
+            name = node.get('name')
+            if name not in SLOT_NAMES:
+                continue
+            index = int(name[len('score_'):])
+            if index > len(criteria):
+                node.getparent().remove(node)
+                fields_.pop(name, None)
+            else:
+                criterion = criteria[index - 1]
+                label = '%s (%s)' % (criterion.name, criterion.maximum)
+                node.set('string', label)
+                fields_[name] = dict(fields_[name], string=label)
+        result['arch'] = etree.tostring(arch, encoding='unicode')
+        result['fields'] = fields_
+        return result
 
     @classmethod
     def preprocess_values(cls, mode, values):

@@ -100,6 +100,7 @@ class Transfer(ApprovalMixin, ModelSQL, ModelView):
             ['huinong.group_township_office'],
             'township', 'approved_by', 'approved_at'),
         }
+    _approval_first = 'request'
     _approval_next = {
         'requested': 'approve',
         }

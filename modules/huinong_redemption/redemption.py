@@ -20,7 +20,7 @@ from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.model.exceptions import AccessError
-from trytond.modules.huinong.tools import stored_defaults
+from trytond.modules.huinong.tools import record_gettext, stored_defaults
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.rpc import RPC
@@ -66,6 +66,11 @@ class Redemption(Workflow, ModelSQL, ModelView):
         domain=[If(Eval('state') == 'draft',
                 ('state', '=', 'issued'), ())],
         states=_draft)
+    card_number = fields.Function(fields.Char("Card Number",
+            states={'readonly': Eval('state') != 'draft'},
+            help="Type or swipe the card's number: the card is selected "
+            "at once."),
+        'get_card_number', setter='set_card_number')
     household = fields.Many2One(
         'party.party', "Household", readonly=True, ondelete='RESTRICT')
     head = fields.Function(fields.Char("Head of Household"),
@@ -189,6 +194,46 @@ class Redemption(Workflow, ModelSQL, ModelView):
     @fields.depends('card', 'household')
     def on_change_card(self):
         self.household = self.card.household if self.card else None
+
+    def get_card_number(self, name):
+        return self.card.number if self.card else None
+
+    @classmethod
+    def set_card_number(cls, redemptions, name, value):
+        # the card field is what is stored; the number only finds it
+        pass
+
+    @fields.depends('card_number', 'card', 'date',
+        methods=['on_change_card', 'on_change_with_head',
+            'on_change_with_photo', 'on_change_with_balance',
+            'on_change_with_entitlements_text'])
+    def on_change_card_number(self):
+        """The card of the exact number typed or swiped, among the cards
+        the clerk may read; the same answer for a number that does not
+        exist and for a card of somewhere else"""
+        pool = Pool()
+        Card = pool.get('huinong.card')
+        number = ''.join((self.card_number or '').split())
+        if not number:
+            self.card = None
+        elif not self.card or self.card.number != number:
+            cards = Card.search([
+                    ('number', '=', number),
+                    ('state', '=', 'issued'),
+                    ], limit=1)
+            if not cards:
+                self.card_number = None
+                raise RedemptionError(gettext(
+                        'huinong_redemption.msg_card_number_unknown',
+                        number=number))
+            self.card, = cards
+        self.card_number = self.card.number if self.card else None
+        self.on_change_card()
+        # the client does not chain the on_change_with of the card
+        self.head = self.on_change_with_head()
+        self.photo = self.on_change_with_photo()
+        self.balance = self.on_change_with_balance()
+        self.entitlements_text = self.on_change_with_entitlements_text()
 
     @fields.depends('card')
     def on_change_with_head(self, name=None):
@@ -593,7 +638,8 @@ class Redemption(Workflow, ModelSQL, ModelView):
             if total:
                 move = Ledger.redeem(
                     household, total, store, date,
-                    gettext('huinong_redemption.msg_ledger_description',
+                    record_gettext(
+                        'huinong_redemption.msg_ledger_description',
                         store=store.rec_name, household=household.rec_name),
                     redemption)
             cls._use_entitlements(redemption, lines, date)

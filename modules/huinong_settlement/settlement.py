@@ -23,6 +23,7 @@ from trytond.modules.huinong.approval import (
 from trytond.modules.huinong_points.evaluation import month_bounds
 from trytond.modules.huinong_store.price_review import (
     check_store_step, user_in_groups)
+from trytond.modules.huinong.tools import record_gettext
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, If
 from trytond.report import Report
@@ -228,6 +229,7 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
             ['huinong.group_finance'],
             'county', 'approved_by', 'approved_at'),
         }
+    _approval_first = 'submit'
     _approval_next = {
         'submitted': 'verify',
         'verified': 'approve',
@@ -276,6 +278,11 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
                     'invisible': ~Eval('state').in_(
                         ['submitted', 'verified']),
                     'depends': ['state'],
+                    },
+                'pay_wizard': {
+                    'invisible': (Eval('state') != 'approved')
+                    | ~Eval('invoice'),
+                    'depends': ['state', 'invoice'],
                     },
                 })
 
@@ -701,7 +708,7 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
             address, = Address.create([{'party': self.operator.id}])
         today = _today()
         self._ensure_invoice_sequences(company, today)
-        description = gettext(
+        description = record_gettext(
             'huinong_settlement.msg_settlement_invoice_description',
             store=self.store.name, month=self.month.strftime('%Y-%m'))
         line = InvoiceLine(
@@ -769,6 +776,67 @@ class Settlement(ApprovalMixin, ModelSQL, ModelView):
     @Workflow.transition('draft')
     def return_(cls, settlements):
         pass
+
+    @classmethod
+    @ModelView.button_action('huinong_settlement.wizard_pay')
+    def pay_wizard(cls, settlements):
+        pass
+
+    @classmethod
+    def payable(cls, settlements):
+        """The settlements among these that can be paid: approved, with an
+        invoice to pay; raise when there is none"""
+        payable = [s for s in settlements
+            if s.state == 'approved' and s.invoice
+            and s.invoice.state == 'posted' and s.invoice.amount_to_pay]
+        if not payable:
+            raise SettlementError(gettext(
+                    'huinong_settlement.msg_settlement_nothing_to_pay'))
+        return payable
+
+    @classmethod
+    def pay_invoices(cls, settlements, payment_method, date):
+        """Pay the invoice of each settlement in full on date with the
+        payment method and reconcile it: the invoice becomes paid and so
+        does the settlement (account.invoice.paid)"""
+        pool = Pool()
+        MoveLine = pool.get('account.move.line')
+        Invoice = pool.get('account.invoice')
+        Ledger = pool.get('huinong.points.ledger')
+        Date = pool.get('ir.date')
+        company = Ledger.config().points_company
+        with Transaction().set_context(company=company.id):
+            today = Date.today()
+        if date > today:
+            raise SettlementError(gettext(
+                    'huinong_settlement.msg_settlement_pay_future',
+                    date=date))
+        if payment_method.company != company:
+            raise SettlementError(gettext(
+                    'huinong_settlement.msg_settlement_pay_method_company',
+                    method=payment_method.rec_name))
+        invoices = []
+        for settlement in cls.payable(settlements):
+            invoice = settlement.invoice
+            amount = invoice.amount_to_pay
+            description = record_gettext(
+                'huinong_settlement.msg_settlement_payment_description',
+                number=settlement.number or '', store=settlement.store.name)
+            # The finance bureau pays through its settlements (the pay
+            # button and wizard are its own), not through the accounting
+            # screens it has no right to write in: the payment's move, its
+            # posting and the reconciliation are the system's work.
+            with Transaction().set_context(company=company.id), \
+                    without_check_access():
+                lines = invoice.pay_invoice(
+                    amount, payment_method, date, description)
+                to_reconcile = [l for l in invoice.lines_to_pay
+                    if not l.reconciliation] + list(lines)
+                MoveLine.reconcile(to_reconcile)
+            invoices.append(invoice)
+        # paid invoices mark their settlements paid (Invoice.paid)
+        with without_check_access():
+            Invoice.process(invoices)
 
     @classmethod
     @Workflow.transition('paid')

@@ -137,6 +137,7 @@ class PriceReview(ApprovalMixin, ModelSQL, ModelView):
             ['huinong.group_price'],
             'county', 'decided_by', 'decided_at'),
         }
+    _approval_first = 'submit'
     _approval_next = {
         'submitted': 'collect',
         'collected': 'send',

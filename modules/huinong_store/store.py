@@ -10,6 +10,7 @@ from sql import Literal, Null
 from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
+from trytond.modules.huinong.tools import record_gettext
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, If
 from trytond.tools import timezone as tz
@@ -213,7 +214,7 @@ class Location(metaclass=PoolMeta):
             if values.get(field):
                 continue
             location, = cls.create([{
-                        'name': gettext('huinong_store.%s' % message),
+                        'name': record_gettext('huinong_store.%s' % message),
                         'type': type_,
                         }])
             values[field] = location.id
