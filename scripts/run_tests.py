@@ -301,6 +301,89 @@ def _build_locked(restore, backup):
     return restore_wrapper, backup_wrapper
 
 
+def template_name(name):
+    """The PostgreSQL template database of a cache entry: the group's key
+    (the folder's name: the hash of the modules' files) and the entry"""
+    from trytond.tests import test_tryton
+    key = os.path.basename(os.path.normpath(test_tryton.DB_CACHE))[:16]
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return f'hnc_{key}_{digest}'
+
+
+def _pg_templated(restore, backup):
+    """restore and backup with a template database on the PostgreSQL
+    server beside each dump folder: a test class's database is then
+    CREATE DATABASE … TEMPLATE (a copy of files on the server, about a
+    second) instead of a pg_restore of the dump (tens of seconds for the
+    full set of modules).  The dump stays the cache between runs (a
+    server started for the run keeps no template); both are made when a
+    database is built, the template when a dump is restored."""
+    from trytond.tests import test_tryton
+
+    def make_template(template):
+        from trytond import backend
+        from trytond.transaction import Transaction
+        backend.Database(test_tryton.DB_NAME).close()
+        with Transaction().start(
+                None, 0, close=True, autocommit=True) as transaction:
+            if not test_tryton.db_exist(template):
+                transaction.database.create(transaction.connection,
+                    template, test_tryton.DB_NAME)
+
+    @functools.wraps(restore)
+    def restore_wrapper(name):
+        from trytond import backend
+        from trytond.pool import Pool
+        from trytond.transaction import Transaction
+        if backend.name != 'postgresql' or not test_tryton.DB_CACHE:
+            return restore(name)
+        template = template_name(name)
+        if test_tryton.db_exist(template):
+            db_name = test_tryton.DB_NAME
+            with Transaction().start(
+                    None, 0, close=True, autocommit=True) as transaction:
+                if test_tryton.db_exist(db_name):
+                    transaction.database.drop(transaction.connection,
+                        db_name)
+                transaction.database.create(
+                    transaction.connection, db_name, template)
+            Pool(db_name).init()
+            return True
+        if restore(name):
+            make_template(template)
+            return True
+        return False
+
+    @functools.wraps(backup)
+    def backup_wrapper(name):
+        from trytond import backend
+        result = backup(name)
+        if backend.name == 'postgresql' and test_tryton.DB_CACHE:
+            make_template(template_name(name))
+        return result
+    return restore_wrapper, backup_wrapper
+
+
+def prune_templates(cache_root):
+    """Drop the template databases (template_name) of cache folders that
+    are gone (pruned, another checkout's): on a server that outlives the
+    run they would pile up"""
+    from trytond import backend
+    from trytond.transaction import Transaction
+    if backend.name != 'postgresql' or not cache_root:
+        return
+    keys = set()
+    for group in os.listdir(cache_root) if os.path.isdir(cache_root) else []:
+        folder = os.path.join(cache_root, group)
+        if os.path.isdir(folder):
+            keys.update(k[:16] for k in os.listdir(folder))
+    with Transaction().start(
+            None, 0, close=True, autocommit=True) as transaction:
+        for name in transaction.database.list():
+            if name.startswith('hnc_') and name[4:20] not in keys:
+                transaction.database.drop(transaction.connection, name)
+
+
 def lock_db_cache():
     """Make trytond's cache backup and restore exclusive between processes.
 
@@ -321,6 +404,7 @@ def lock_db_cache():
         backup = getattr(module, 'backup_db_cache', None)
         if (restore and backup
                 and not getattr(restore, 'huinong_locked', False)):
+            restore, backup = _pg_templated(restore, backup)
             restore, backup = _build_locked(
                 _locked(restore), _locked(backup))
             module.restore_db_cache = restore
@@ -543,6 +627,7 @@ def run_workers(loader, specs, jobs):
     if cache_root:  # prune once, before any worker reads the cache
         for group in {cache_group(spec) for spec in specs}:
             prune_group(cache_root, group)
+        prune_templates(cache_root)
     queue = plan(loader, specs)
     db_name = os.environ.get('DB_NAME') or f'test_{int(time.time())}_{os.getpid()}'
     merged = types.SimpleNamespace(outcomes={}, durations={},
@@ -623,7 +708,13 @@ def report(result):
     "Print where the time went; return the counts"
     # setUpClass, where databases are built or restored, is not in the
     # slowest tests' numbers, but is in the classes'
-    slowest = sorted(result.durations.items(), key=lambda i: -i[1])[:5]
+    if timings_file := os.environ.get('HUINONG_TIMINGS_FILE'):
+        # for scripts/test's budget check, and for finding the slow tests
+        with open(timings_file, 'w') as file:
+            json.dump({'tests': result.durations,
+                    'classes': result.class_durations}, file, indent=0,
+                sort_keys=True)
+    slowest = sorted(result.durations.items(), key=lambda i: -i[1])[:10]
     if slowest:
         print("Slowest tests:", file=sys.stderr)
         for test_id, seconds in slowest:

@@ -3,8 +3,8 @@
 from trytond.exceptions import UserError
 from trytond.model.exceptions import SQLConstraintError, ValidationError
 from trytond.pool import Pool
-from trytond.modules.huinong.tests.tools import ClientViewsMixin
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.modules.huinong.tests.tools import ClientViewsMixin, with_transaction
+from trytond.tests.test_tryton import ModuleTestCase
 from trytond.transaction import Transaction
 
 from .test_sms import SMSTestCase  # noqa: F401

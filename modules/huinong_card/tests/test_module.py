@@ -12,8 +12,8 @@ from trytond.model.modelview import AccessButtonError
 from trytond.modules.huinong_card.exceptions import PINError
 from trytond.modules.huinong_card.pin import check_new_pin
 from trytond.pool import Pool
-from trytond.modules.huinong.tests.tools import ClientViewsMixin
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.modules.huinong.tests.tools import ClientViewsMixin, with_transaction
+from trytond.tests.test_tryton import ModuleTestCase
 from trytond.transaction import Transaction, check_access
 
 from .test_report import CardReportTestCase  # noqa: F401

@@ -26,9 +26,10 @@ from trytond.modules.huinong_card.report import (
 from trytond.modules.huinong_card.tests.tools import (
     create_household, create_user, issue_card)
 from trytond.modules.huinong_household.tests.tools import png
-from trytond.modules.huinong.tests.tools import DatabaseTestCase
+from trytond.modules.huinong.tests.tools import (
+    DatabaseTestCase, with_transaction)
 from trytond.pool import Pool
-from trytond.tests.test_tryton import TestCase, with_transaction
+from trytond.tests.test_tryton import TestCase
 from trytond.transaction import Transaction
 
 from trytond.modules.huinong.tests.tools import (  # noqa: E402

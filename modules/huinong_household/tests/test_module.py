@@ -7,8 +7,8 @@ from trytond.model.exceptions import (
 from trytond.modules.huinong_household.tests.tools import (
     csv_bytes, household_rows, png, resident_id, xlsx_bytes)
 from trytond.pool import Pool
-from trytond.modules.huinong.tests.tools import ClientViewsMixin
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.modules.huinong.tests.tools import ClientViewsMixin, with_transaction
+from trytond.tests.test_tryton import ModuleTestCase
 from trytond.transaction import Transaction, check_access
 
 

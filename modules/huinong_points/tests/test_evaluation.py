@@ -7,15 +7,15 @@ from decimal import Decimal
 from unittest.mock import patch
 
 from trytond import backend
-from trytond.exceptions import UserError
+from trytond.exceptions import UserError, UserWarning
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import set_company
 from trytond.modules.huinong_card.tests.tools import create_household
 from trytond.modules.huinong_points.tests.tools import (
     create_programme_company, setup_ledger)
-from trytond.modules.huinong.tests.tools import DatabaseTestCase
+from trytond.modules.huinong.tests.tools import DatabaseTestCase, with_transaction
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, USER, TestCase, with_transaction
+from trytond.tests.test_tryton import DB_NAME, USER, TestCase
 from trytond.transaction import (
     Transaction, TransactionError, check_access)
 
@@ -379,6 +379,125 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
             self._as(self.c['eval1'], Line.create, [{
                         'evaluation': draft.id,
                         'household': self.c['households'][1].id}])
+
+    @with_transaction()
+    def test_scoring_grid(self):
+        "One row a household, a column a criterion, live total and cap"
+        pool = Pool()
+        Evaluation = pool.get('huinong.evaluation')
+        Line = pool.get('huinong.evaluation.line')
+        Criterion = pool.get('huinong.evaluation.criterion')
+        ModelData = pool.get('ir.model.data')
+        Warning = pool.get('res.user.warning')
+        self._patch_today()
+        self.c = _county()
+        participation, policy = Criterion.search([], order=[
+                ('sequence', 'ASC')])
+        sheet = self._sheet({0: (60, 40), 1: (0, 0)})
+        poor_line, ordinary_line = sheet.lines
+
+        # The grid's columns are the criteria, by name, in order; the
+        # slots without a criterion are not sent
+        view_id = ModelData.get_id(
+            'huinong_points', 'evaluation_line_view_grid')
+        view = self._as(self.c['eval1'], Line.fields_view_get, view_id,
+            'tree')
+        self.assertEqual(view['fields']['score_1']['string'],
+            '%s (%s)' % (participation.name, participation.maximum))
+        self.assertEqual(view['fields']['score_2']['string'],
+            '%s (%s)' % (policy.name, policy.maximum))
+        self.assertNotIn('score_3', view['fields'])
+        self.assertNotIn('name="score_3"', view['arch'])
+
+        # A cell is the score of its criterion
+        self.assertEqual(
+            (poor_line.score_1, poor_line.score_2, poor_line.score_3),
+            (Decimal(60), Decimal(40), None))
+        self._as(self.c['eval1'], Line.write, [poor_line],
+            {'score_1': Decimal(55), 'score_2': Decimal(45)})
+        poor_line = Line(poor_line.id)
+        self.assertEqual(
+            sorted((s.criterion.code, s.score) for s in poor_line.scores),
+            sorted([(participation.code, Decimal(55)),
+                    (policy.code, Decimal(45))]))
+        self.assertEqual(poor_line.points, Decimal(100))
+        # the criterion's rules hold through a cell too
+        for value in [Decimal('5.5'), Decimal(-1),
+                participation.maximum + 1, None]:
+            with self.subTest(value=value), self.assertRaises(UserError):
+                self._as(self.c['eval1'], Line.write, [poor_line],
+                    {'score_1': value})
+
+        # While typing: the line's points and the sheet's total follow,
+        # and passing the cap is said before submitting
+        self.assertIsNone(poor_line.cap_warning)
+        typing = Line(poor_line.id)
+        typing.score_1 = Decimal(70)
+        typing.score_2 = Decimal(45)
+        self.assertEqual(typing.on_change_with_points(), Decimal(115))
+        warning = typing.on_change_with_cap_warning()
+        self.assertIn('110', warning)
+        self.assertIn('5', warning)
+        typing.score_1 = Decimal(65)
+        self.assertIsNone(typing.on_change_with_cap_warning())
+        # as a client does: the line's new points, then the sheet's total
+        typing.points = typing.on_change_with_points()
+        edited = Evaluation(sheet.id)
+        edited.lines = [typing, Line(ordinary_line.id)]
+        self.assertEqual(edited.on_change_with_total_points(), Decimal(110))
+
+        # A household with 0 points: the evaluator is asked first
+        with self.assertRaises(UserWarning) as cm:
+            self._as(self.c['eval1'], Evaluation.submit, [sheet])
+        self.assertIn(self.c['households'][1].rec_name,
+            cm.exception.message)
+        self.assertEqual(Evaluation(sheet.id).state, 'draft')
+        self._as(self.c['eval1'], Warning.skip, cm.exception.name, False)
+        self._as(self.c['eval1'], Evaluation.submit, [sheet])
+        self.assertEqual(Evaluation(sheet.id).state, 'submitted')
+        # Submitted: the cells are read-only like the scores
+        with self.assertRaises(UserError):
+            self._as(self.c['eval1'], Line.write, [poor_line],
+                {'score_1': Decimal(1)})
+
+    @with_transaction()
+    def test_waiting_for_me(self):
+        "Each reviewer's 'waiting for me' holds the sheets at their step"
+        pool = Pool()
+        Evaluation = pool.get('huinong.evaluation')
+        self._patch_today()
+        self.c = _county()
+        sheet = self._sheet({0: (60, 40), 1: (30, 20)})
+
+        def waiting(login):
+            found = self._as(self.c[login], Evaluation.search,
+                [('awaiting_me', '=', True)])
+            flagged = self._as(self.c[login], lambda: [
+                    s for s in Evaluation.search([])
+                    if Evaluation(s.id).awaiting_me])
+            self.assertEqual(found, flagged, login)
+            others = self._as(self.c[login], Evaluation.search,
+                [('awaiting_me', '=', False)])
+            self.assertFalse(set(found) & set(others), login)
+            return found
+
+        # a draft waits for its evaluators
+        self.assertEqual(waiting('eval1'), [sheet])
+        self.assertEqual(waiting('committee'), [])
+        steps = [('eval1', 'submit', 'committee'),
+            ('committee', 'committee_review', 'office'),
+            ('office', 'township_review', 'government'),
+            ('government', 'approve', 'eval2')]
+        for login, step, next_login in steps:
+            self._as(self.c[login], getattr(Evaluation, step), [sheet])
+            self.assertEqual(waiting(login), [], step)
+            self.assertEqual(waiting(next_login), [sheet], step)
+            # another township's office never sees it
+            self.assertEqual(waiting('office_other'), [])
+        # approved: waiting for an evaluator to publish, but not for the
+        # one who submitted (nobody does two steps)
+        self.assertEqual(waiting('eval1'), [])
+        self.assertEqual(waiting('eval3'), [sheet])
 
     @with_transaction()
     def test_monthly_cap_on_submit(self):

@@ -7,9 +7,9 @@ from trytond.exceptions import UserError
 from trytond.modules.huinong_card.tests.tools import create_household
 from trytond.modules.huinong_household.tests.tools import (
     csv_bytes, xlsx_bytes)
-from trytond.modules.huinong.tests.tools import DatabaseTestCase
+from trytond.modules.huinong.tests.tools import DatabaseTestCase, with_transaction
 from trytond.pool import Pool
-from trytond.tests.test_tryton import TestCase, with_transaction
+from trytond.tests.test_tryton import TestCase
 from trytond.transaction import Transaction
 
 from .test_evaluation import TODAY, _county

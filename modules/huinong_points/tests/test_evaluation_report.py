@@ -13,13 +13,13 @@ from decimal import Decimal
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.modules.huinong.tests.tools import (
-    compact, needs_pdf_tools, pdf_text)
+    compact, needs_pdf_tools, pdf_text, with_transaction)
 from trytond.modules.huinong_points.tests import test_evaluation
 from trytond.modules.huinong_points.tests.test_evaluation import (
     TODAY, _county)
 from trytond.modules.huinong.tests.tools import DatabaseTestCase
 from trytond.pool import Pool
-from trytond.tests.test_tryton import TestCase, with_transaction
+from trytond.tests.test_tryton import TestCase
 from trytond.transaction import Transaction
 
 MOBILE = '13907551234'

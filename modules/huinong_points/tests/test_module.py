@@ -11,8 +11,8 @@ from trytond.modules.huinong_card.tests.tools import (
 from trytond.modules.huinong_points.tests.tools import (
     create_programme_company, setup_ledger)
 from trytond.pool import Pool
-from trytond.modules.huinong.tests.tools import ClientViewsMixin
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.modules.huinong.tests.tools import ClientViewsMixin, with_transaction
+from trytond.tests.test_tryton import ModuleTestCase
 
 from .test_evaluation import (  # noqa: F401
     EvaluationConcurrencyTestCase, EvaluationTestCase)

@@ -14,9 +14,9 @@ from trytond.modules.huinong_card.tests.tools import (
 from trytond.modules.huinong_points.exceptions import LedgerError
 from trytond.modules.huinong_points.tests.tools import (
     create_programme_company, setup_ledger)
-from trytond.modules.huinong.tests.tools import DatabaseTestCase
+from trytond.modules.huinong.tests.tools import DatabaseTestCase, with_transaction
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, USER, TestCase, with_transaction
+from trytond.tests.test_tryton import DB_NAME, USER, TestCase
 from trytond.transaction import (
     Transaction, TransactionError, check_access)
 

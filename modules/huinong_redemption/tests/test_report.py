@@ -8,9 +8,9 @@ import datetime as dt
 
 from trytond.modules.company.tests import set_company
 from trytond.modules.huinong.tests.tools import (
-    DatabaseTestCase, compact, needs_pdf_tools, pdf_text)
+    DatabaseTestCase, compact, needs_pdf_tools, pdf_text, with_transaction)
 from trytond.pool import Pool
-from trytond.tests.test_tryton import TestCase, with_transaction
+from trytond.tests.test_tryton import TestCase
 from trytond.transaction import Transaction, check_access
 
 from .tools import PIN, setup_county

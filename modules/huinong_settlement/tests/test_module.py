@@ -8,8 +8,9 @@ from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import set_company
 from trytond.pool import Pool
-from trytond.modules.huinong.tests.tools import ClientViewsMixin
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.modules.huinong.tests.tools import (
+    ClientViewsMixin, SharedFixtureMixin, with_transaction)
+from trytond.tests.test_tryton import ModuleTestCase
 from trytond.transaction import Transaction, check_access
 
 from .test_reconcile import ReconcileTestCase  # noqa: F401
@@ -20,8 +21,9 @@ from .tools import last_month, redeem_on, setup_settlement_county
 SCAN = b'%PDF-1.4 signed statement'
 
 
-class SettlementTestCase(ClientViewsMixin, ModuleTestCase):
+class SettlementTestCase(SharedFixtureMixin, ClientViewsMixin, ModuleTestCase):
     "Test the monthly settlement of the stores"
+    fixture = staticmethod(setup_settlement_county)
     module = 'huinong_settlement'
 
     def as_user(self, user, func, *args, **kwargs):
@@ -59,7 +61,7 @@ class SettlementTestCase(ClientViewsMixin, ModuleTestCase):
         "On the 1st, a draft per store with its ledger figure"
         pool = Pool()
         Settlement = pool.get('huinong.settlement')
-        c = setup_settlement_county()
+        c = self.shared()
         with set_company(c['company']):
             month, redemptions = self._month(c)
             settlements = Settlement.create_month()
@@ -109,7 +111,7 @@ class SettlementTestCase(ClientViewsMixin, ModuleTestCase):
         Account = pool.get('account.account')
         Invoice = pool.get('account.invoice')
         Date = pool.get('ir.date')
-        c = setup_settlement_county()
+        c = self.shared()
         with set_company(c['company']):
             _, redemptions = self._month(c)
             qf = [s for s in Settlement.create_month()
@@ -187,13 +189,73 @@ class SettlementTestCase(ClientViewsMixin, ModuleTestCase):
             del store_payable, operator_payable
 
     @with_transaction()
+    def test_pay_wizard(self):
+        """Finance pays the approved settlements of a month at once: the
+        only payment method preselected, the invoices and settlements paid"""
+        pool = Pool()
+        Settlement = pool.get('huinong.settlement')
+        Invoice = pool.get('account.invoice')
+        Pay = pool.get('huinong.settlement.pay', type='wizard')
+        Date = pool.get('ir.date')
+        c = self.shared()
+        with set_company(c['company']):
+            self._month(c)
+            settlements = Settlement.create_month()
+            for settlement, points in zip(
+                    sorted(settlements, key=lambda s: s.store.code),
+                    [90, 5]):
+                user = (c['clerk'] if settlement.store == c['store']
+                    else c['clerk2'])
+                self._submit(c, settlement, points, user=user)
+                self.as_user(c['county'], Settlement.verify, [settlement])
+                self.as_user(c['finance'], Settlement.approve, [settlement])
+            ids = [s.id for s in settlements]
+
+            def run(user, date=None):
+                with Transaction().set_user(user.id), check_access(), \
+                        Transaction().set_context(
+                            active_model='huinong.settlement',
+                            active_ids=ids, active_id=ids[0]):
+                    session_id, _, _ = Pay.create()
+                    defaults = Pay.execute(session_id, {}, 'start')[
+                        'view']['defaults']
+                    if date:
+                        defaults['date'] = date
+                    # what a client sends: the values, not the rec_names
+                    values = {k: v for k, v in defaults.items()
+                        if not k.endswith('.')}
+                    Pay.execute(session_id, {'start': values}, 'pay')
+                    return defaults
+
+            # Only the finance bureau pays
+            with self.assertRaises(AccessError):
+                run(c['county'])
+            # Not after today
+            with self.assertRaises(UserError):
+                run(c['finance'], Date.today() + dt.timedelta(days=1))
+            self.assertEqual(
+                {Settlement(i).state for i in ids}, {'approved'})
+            defaults = run(c['finance'])
+            self.assertEqual(defaults['payment_method'],
+                c['payment_method'].id)
+            self.assertEqual(sorted(defaults['settlements']), sorted(ids))
+            self.assertEqual(defaults['total'], Decimal('95.00'))
+            for settlement in Settlement.browse(ids):
+                self.assertEqual(settlement.state, 'paid')
+                self.assertEqual(
+                    Invoice(settlement.invoice.id).state, 'paid')
+            # Paid: nothing left to pay
+            with self.assertRaises(UserError):
+                run(c['finance'])
+
+    @with_transaction()
     def test_return_and_two_steps(self):
         "A review returns with a reason; nobody does two steps"
         pool = Pool()
         Settlement = pool.get('huinong.settlement')
         User = pool.get('res.user')
         ModelData = pool.get('ir.model.data')
-        c = setup_settlement_county()
+        c = self.shared()
         with set_company(c['company']):
             self._month(c)
             qf = [s for s in Settlement.create_month()
@@ -226,7 +288,7 @@ class SettlementTestCase(ClientViewsMixin, ModuleTestCase):
         "Not submitted by the 5th of the next month: on the late list"
         pool = Pool()
         Settlement = pool.get('huinong.settlement')
-        c = setup_settlement_county()
+        c = self.shared()
         with set_company(c['company']):
             month = last_month(last_month())
             redeem_on(c, month + dt.timedelta(days=3),
@@ -249,7 +311,7 @@ class SettlementTestCase(ClientViewsMixin, ModuleTestCase):
         Settlement = pool.get('huinong.settlement')
         Redemption = pool.get('huinong.redemption')
         Date = pool.get('ir.date')
-        c = setup_settlement_county()
+        c = self.shared()
         with set_company(c['company']):
             earlier = last_month(last_month())
             redemption = redeem_on(c, earlier + dt.timedelta(days=27),
@@ -275,7 +337,7 @@ class SettlementTestCase(ClientViewsMixin, ModuleTestCase):
         "Each role sees and does only its part"
         pool = Pool()
         Settlement = pool.get('huinong.settlement')
-        c = setup_settlement_county()
+        c = self.shared()
         with set_company(c['company']):
             self._month(c)
             settlements = Settlement.create_month()
@@ -317,7 +379,7 @@ class SettlementTestCase(ClientViewsMixin, ModuleTestCase):
         Ledger = pool.get('huinong.points.ledger')
         Move = pool.get('account.move')
         Date = pool.get('ir.date')
-        c = setup_settlement_county()
+        c = self.shared()
         with set_company(c['company']):
             self._month(c)
             # A sheet's credit (the move's origin is what tells it; the
@@ -347,7 +409,7 @@ class SettlementTestCase(ClientViewsMixin, ModuleTestCase):
         from trytond.modules.huinong_redemption.demo import (
             create_demo_redemptions)
         from ..demo import create_demo_settlements
-        c = setup_settlement_county()
+        c = self.shared()
         today = Date.today()
         # As setup_db runs it: the administrator, root
         with Transaction().set_user(0):

@@ -8,15 +8,17 @@ from decimal import Decimal
 
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import set_company
-from trytond.modules.huinong.tests.tools import DatabaseTestCase
+from trytond.modules.huinong.tests.tools import (
+    DatabaseTestCase, SharedFixtureMixin, with_transaction)
 from trytond.pool import Pool
-from trytond.tests.test_tryton import TestCase, with_transaction
+from trytond.tests.test_tryton import TestCase
 from trytond.transaction import Transaction, check_access
 
-from .tools import books, setup_settlement_county
+from .tools import books
 
-class ReconcileTestCase(DatabaseTestCase, TestCase):
+class ReconcileTestCase(SharedFixtureMixin, DatabaseTestCase, TestCase):
     "Test the reconciliation check"
+    fixture = staticmethod(books)
     module = 'huinong_settlement'
 
     @contextmanager
@@ -56,7 +58,7 @@ class ReconcileTestCase(DatabaseTestCase, TestCase):
         pool = Pool()
         Reconcile = pool.get('huinong.settlement.reconcile', type='wizard')
         Reconciliation = pool.get('huinong.settlement.reconciliation')
-        c = books()
+        c = self.shared()
         with set_company(c['company']):
             self.assertEqual(Reconciliation.check(), [])
             figures = Reconciliation.household_figures(
@@ -85,7 +87,7 @@ class ReconcileTestCase(DatabaseTestCase, TestCase):
         "County office, finance bureau and auditors run it; a clerk not"
         pool = Pool()
         Reconcile = pool.get('huinong.settlement.reconcile', type='wizard')
-        c = setup_settlement_county()
+        c = self.shared()
         for user in [c['county'], c['finance']]:
             with Transaction().set_user(user.id), check_access():
                 session_id, _, _ = Reconcile.create()
@@ -110,7 +112,7 @@ class ReconcileTestCase(DatabaseTestCase, TestCase):
         Settlement = pool.get('huinong.settlement')
         Transfer = pool.get('huinong.points.transfer')
         Configuration = pool.get('huinong.configuration')
-        c = books()
+        c = self.shared()
         config = Configuration(1)
         payable = config.points_payable_account
         first, second = c['households']

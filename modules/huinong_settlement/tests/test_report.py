@@ -10,9 +10,10 @@ from decimal import Decimal
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import set_company
 from trytond.modules.huinong.tests.tools import (
-    DatabaseTestCase, compact, needs_pdf_tools, pdf_text)
+    DatabaseTestCase, SharedFixtureMixin, compact, needs_pdf_tools, pdf_text,
+    with_transaction)
 from trytond.pool import Pool
-from trytond.tests.test_tryton import TestCase, with_transaction
+from trytond.tests.test_tryton import TestCase
 from trytond.transaction import Transaction, check_access
 
 from .tools import books, last_month, redeem_on, setup_settlement_county
@@ -63,8 +64,9 @@ class SettlementReportTestCase(DatabaseTestCase, TestCase):
             self.assertIn(compact(expected), text)
 
 
-class FinanceReportTestCase(DatabaseTestCase, TestCase):
+class FinanceReportTestCase(SharedFixtureMixin, DatabaseTestCase, TestCase):
     "Test the monthly statistics per township and the county summary"
+    fixture = staticmethod(books)
     module = 'huinong_settlement'
     language = 'zh_CN'
 
@@ -73,7 +75,7 @@ class FinanceReportTestCase(DatabaseTestCase, TestCase):
         "The month's figures per township add up, the total row last"
         pool = Pool()
         Statistics = pool.get('huinong.settlement.statistics')
-        c = books()
+        c = self.shared()
         with set_company(c['company']):
             rows = Statistics.figures(last_month())
         total = rows[-1]
@@ -115,7 +117,7 @@ class FinanceReportTestCase(DatabaseTestCase, TestCase):
         "Liability, and per store: unsettled, in review, settled, paid"
         pool = Pool()
         Summary = pool.get('huinong.settlement.summary')
-        c = books()
+        c = self.shared()
         today = pool.get('ir.date').today()
         with set_company(c['company']):
             liability, rows = Summary.figures(today)
@@ -140,7 +142,7 @@ class FinanceReportTestCase(DatabaseTestCase, TestCase):
             'huinong.settlement.statistics.print', type='wizard')
         Report = pool.get(
             'huinong.settlement.statistics.report', type='report')
-        c = books()
+        c = self.shared()
         month = last_month()
         with set_company(c['company']), \
                 Transaction().set_user(c['finance'].id), check_access():
@@ -165,7 +167,7 @@ class FinanceReportTestCase(DatabaseTestCase, TestCase):
         Report = pool.get('huinong.settlement.summary.report', type='report')
         Print = pool.get('huinong.settlement.summary.print', type='wizard')
         ModelData = pool.get('ir.model.data')
-        c = books()
+        c = self.shared()
         today = pool.get('ir.date').today()
         # As the client calls it: with the report's action
         data = {'date': today.isoformat(), 'action_id': ModelData.get_id(

@@ -125,8 +125,6 @@ def settle(c, store, points):
     "Settle last month of the store up to paid"
     pool = Pool()
     Settlement = pool.get('huinong.settlement')
-    Invoice = pool.get('account.invoice')
-    Line = pool.get('account.move.line')
     settlement, = Settlement.search([('store', '=', store.id)])
     Settlement.write([settlement], {
             'statement_points': Decimal(points),
@@ -138,10 +136,9 @@ def settle(c, store, points):
         with Transaction().set_user(user.id), check_access():
             step([settlement])
     invoice = Settlement(settlement.id).invoice
-    lines = invoice.pay_invoice(invoice.total_amount, c['payment_method'],
-        invoice.invoice_date)
-    Line.reconcile(list(invoice.lines_to_pay) + lines)
-    Invoice.process([invoice])
+    with Transaction().set_user(c['finance'].id), check_access():
+        Settlement.pay_invoices([Settlement(settlement.id)],
+            c['payment_method'], invoice.invoice_date)
     return Settlement(settlement.id)
 
 

@@ -14,9 +14,8 @@ from trytond.modules.huinong_store.tests.tools import (
     create_store, create_user, get_township)
 from trytond.modules.huinong_store.tests.tools_goods import (
     approve_prices, create_product, make_ean)
-from trytond.modules.huinong.tests.tools import DatabaseTestCase
+from trytond.modules.huinong.tests.tools import DatabaseTestCase, with_transaction
 from trytond.pool import Pool
-from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction, check_access
 
 from ..exceptions import (

@@ -11,14 +11,14 @@ from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.huinong.tests.tools import (
-    compact, needs_pdf_tools, pdf_text)
+    compact, needs_pdf_tools, pdf_text, with_transaction)
 from trytond.modules.huinong_store.tests.tools import (
     create_store, create_user, get_township)
 from trytond.modules.huinong_store.tests.tools_goods import (
     approve_prices, create_product, make_ean)
 from trytond.modules.huinong.tests.tools import DatabaseTestCase
 from trytond.pool import Pool
-from trytond.tests.test_tryton import TestCase, with_transaction
+from trytond.tests.test_tryton import TestCase
 from trytond.transaction import Transaction
 
 from .test_goods import as_user

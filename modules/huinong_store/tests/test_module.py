@@ -7,8 +7,8 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.huinong_store.tests.tools import (
     create_operator, create_store, create_user, get_township, hours)
 from trytond.pool import Pool
-from trytond.modules.huinong.tests.tools import ClientViewsMixin
-from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.modules.huinong.tests.tools import ClientViewsMixin, with_transaction
+from trytond.tests.test_tryton import ModuleTestCase
 from trytond.transaction import Transaction, check_access
 
 from .test_report import StoreReportTestCase  # noqa: F401

@@ -14,9 +14,9 @@ from trytond.model.exceptions import AccessButtonError, AccessError
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.huinong_store.tests.tools import (
     create_store, create_user, get_township)
-from trytond.modules.huinong.tests.tools import DatabaseTestCase
+from trytond.modules.huinong.tests.tools import DatabaseTestCase, with_transaction
 from trytond.pool import Pool
-from trytond.tests.test_tryton import USER, TestCase, with_transaction
+from trytond.tests.test_tryton import USER, TestCase
 from trytond.transaction import Transaction, check_access
 
 from ..exceptions import (

@@ -13,9 +13,9 @@ import re
 from trytond.model.exceptions import AccessError
 from trytond.modules.huinong_store.tests.tools import (
     create_operator, create_store, create_user, get_township)
-from trytond.modules.huinong.tests.tools import DatabaseTestCase
+from trytond.modules.huinong.tests.tools import DatabaseTestCase, with_transaction
 from trytond.pool import Pool
-from trytond.tests.test_tryton import TestCase, with_transaction
+from trytond.tests.test_tryton import TestCase
 from trytond.transaction import Transaction
 
 from trytond.modules.huinong.tests.tools import (  # noqa: E402
