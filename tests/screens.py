@@ -102,6 +102,7 @@ STATE = """() => {
         pending: window.__hn ? window.__hn.pending : 0,
         downloads: window.__hn ? window.__hn.downloads : 0,
         tabs: Sao.Tab.tabs.length,
+        backdrops: document.querySelectorAll('.modal-backdrop').length,
         current: current,
         modals: modals.map(m => ({
             cls: m.className,
@@ -170,8 +171,12 @@ class Walker:
     """Walks the screens of one logged-in sao page; collects problems
     (one string each) in self.problems instead of stopping at the first."""
 
-    def __init__(self, page, rpc, allowed=None, log=None, screenshots=None):
+    def __init__(self, page, rpc, allowed=None, log=None, screenshots=None,
+            seen=None):
         self.page = page
+        # (model, menu, entry) of the toolbar entries walked already (by
+        # another user: a wizard or report opens the same way for all)
+        self.seen = seen if seen is not None else set()
         self.rpc = rpc
         # {(menu complete name or action name, kind): reason}: user
         # errors that are the right answer there
@@ -206,7 +211,8 @@ class Walker:
         script = """([condition, arg]) => {
             const s = (%s)();
             window.__hn.quiet = s.pending ? 0 : (window.__hn.quiet || 0) + 1;
-            return window.__hn.quiet >= 3 && eval(condition);
+            return window.__hn.quiet >= 3
+                && s.backdrops <= s.modals.length && eval(condition);
         }""" % STATE
         try:
             self.page.wait_for_function(script, arg=[condition, arg],
@@ -342,6 +348,8 @@ class Walker:
                     self.page.reload()
                     self.page.locator('#menu .column-char').first.wait_for()
                     self.page.evaluate(INSTRUMENT)
+                    # what the page said while it was unloaded
+                    self.errors.clear()
             self.log('%5.1fs %s' % (
                     time.monotonic() - start, menu['complete_name']))
         return self.problems
@@ -381,6 +389,8 @@ class Walker:
             self.settle(what='%s [first tab]' % name)
         state = self.state()
         current = state['current']
+        if not current:
+            return
         if current['view_type'] == 'tree' and current['records']:
             # The first record in its form, as a double click does
             page.evaluate("""() => {
@@ -392,7 +402,8 @@ class Walker:
                 what='%s: the form' % name)
             self.check('%s: form' % name)
         current = self.state()['current']
-        if current['view_type'] != 'form' or current['record_id'] is None:
+        if (not current or current['view_type'] != 'form'
+                or current['record_id'] is None):
             return
         where = '%s: form #%s' % (name, current['record_id'])
         self.walk_notebook(where)
@@ -428,7 +439,11 @@ class Walker:
 
     def walk_toolbar(self, where, menu_id):
         toggle, names = self.toolbar_entries(menu_id)
+        model = (self.state()['current'] or {}).get('model')
         for index, entry in enumerate(names):
+            if (model, menu_id, entry) in self.seen:
+                continue
+            self.seen.add((model, menu_id, entry))
             label = '%s, %s %s' % (where, menu_id, entry)
             before = self.state()
             toggle.first.click()

@@ -197,13 +197,13 @@ class DesktopClientTestCase(unittest.TestCase):
     "The Tryton desktop client, in Chinese, on the household list"
 
     # The browser test's server and database helpers
-    setup_backend = vars(test_browser.BrowserTestCase)['setup_backend']
-    postgresql_dsn = vars(test_browser.BrowserTestCase)['postgresql_dsn']
-    drop_postgresql = vars(test_browser.BrowserTestCase)['drop_postgresql']
-    wait_for_server = vars(test_browser.BrowserTestCase)['wait_for_server']
-    read_server_log = vars(test_browser.BrowserTestCase)['read_server_log']
-    stop_server = vars(test_browser.BrowserTestCase)['stop_server']
-    query = vars(test_browser.BrowserTestCase)['query']
+    setup_backend = vars(test_browser.DemoServerTestCase)['setup_backend']
+    postgresql_dsn = vars(test_browser.DemoServerTestCase)['postgresql_dsn']
+    drop_postgresql = vars(test_browser.DemoServerTestCase)['drop_postgresql']
+    wait_for_server = vars(test_browser.DemoServerTestCase)['wait_for_server']
+    read_server_log = vars(test_browser.DemoServerTestCase)['read_server_log']
+    stop_server = vars(test_browser.DemoServerTestCase)['stop_server']
+    query = vars(test_browser.DemoServerTestCase)['query']
 
     @classmethod
     def setUpClass(cls):
