@@ -57,6 +57,7 @@ import importlib
 import importlib.metadata
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -287,6 +288,15 @@ def _build_locked(restore, backup):
         if restore(name):
             lock.close()
             return True
+        try:
+            # trytond's activate_module (a test class's database), not
+            # activate_modules (a scenario's: it drops what is there)
+            if sys._getframe(1).f_code.co_name == 'activate_module':
+                seed_from_dependency(name)
+        except BaseException:
+            lock.close()
+            raise
+        # (only now: a restore in the seeding releases what _building holds)
         _building[name] = lock
         return False
 
@@ -299,6 +309,45 @@ def _build_locked(restore, backup):
                 lock.close()
     restore_wrapper.huinong_locked = backup_wrapper.huinong_locked = True
     return restore_wrapper, backup_wrapper
+
+
+_LANGUAGE = re.compile(r'^[a-z]{2,3}(_[A-Z]{2})?$')
+
+
+def seed_from_dependency(name):
+    """On a miss of the cache entry `name` of a test class's database
+    (modules joined by '-', then '--LANG' unless English), put in DB_NAME
+    the database of the largest module of this repository the modules
+    depend on, from its own group's cache (built there the same way when
+    missing): trytond's activate_module then finds the database there and
+    activates only what is missing, as an update would.  Building every
+    module's database from nothing activated ir, res, party, company,
+    account, product and stock again for each of the seven modules and
+    each language; now each is activated once per run and language."""
+    from trytond.tests import test_tryton
+    root = os.environ.get('HUINONG_DB_CACHE_ROOT')
+    modules, _, language = name.partition('--')
+    if not root or (language and not _LANGUAGE.match(language)):
+        return
+    modules = modules.split('-')
+    ours = {m for m in os.listdir(MODULES)
+        if os.path.isfile(os.path.join(MODULES, m, 'tryton.cfg'))}
+    if not set(modules) <= ours:
+        return
+    needed = set().union(*(module_depends(m) for m in modules))
+    candidates = [m for m in ours if module_depends(m) < needed]
+    if not candidates:
+        return
+    dependency = max(candidates, key=lambda m: (len(module_depends(m)), m))
+    cache = test_tryton.DB_CACHE
+    dependency_cache = group_cache_dir(root, dependency)
+    os.makedirs(dependency_cache, exist_ok=True)
+    os.environ['DB_CACHE'] = test_tryton.DB_CACHE = dependency_cache
+    try:
+        # restored from its cache, or built (seeded the same way) and kept
+        test_tryton.activate_module([dependency], lang=language or 'en')
+    finally:
+        os.environ['DB_CACHE'] = test_tryton.DB_CACHE = cache
 
 
 def template_name(name):
