@@ -170,6 +170,11 @@ class _EveryTable(frozenset):
         return True
 
 
+def every_table():
+    "What a transaction alone on its database holds: the lock of every table"
+    return _EveryTable()
+
+
 def with_transaction(user=1, context=None):
     """trytond's with_transaction for a test alone on its database: its
     transaction counts as holding the lock of every table from its start.

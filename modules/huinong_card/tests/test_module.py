@@ -257,7 +257,7 @@ class HuinongCardTestCase(ClientViewsMixin, ModuleTestCase):
             household = create_household(
                 v1, 801, huinong_mobile='13800138001')
             return issue_card(household).id
-        card_id = in_transaction(setup, commit=True)
+        card_id = in_transaction(setup, commit=True, alone=True)
 
         def check(pin):
             return Pool().get('huinong.card')(card_id).check_pin(pin)

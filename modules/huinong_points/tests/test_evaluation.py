@@ -13,7 +13,8 @@ from trytond.modules.company.tests import set_company
 from trytond.modules.huinong_card.tests.tools import create_household
 from trytond.modules.huinong_points.tests.tools import (
     create_programme_company, setup_ledger)
-from trytond.modules.huinong.tests.tools import DatabaseTestCase, with_transaction
+from trytond.modules.huinong.tests.tools import (
+    DatabaseTestCase, SharedFixtureMixin, every_table, with_transaction)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, USER, TestCase
 from trytond.transaction import (
@@ -81,9 +82,16 @@ def _county(households=(('poor', 1), ('ordinary', 2))):
     return result
 
 
-class EvaluationTestCase(DatabaseTestCase, TestCase):
+def _county_of_today():
+    "_county() built on TODAY (the fixture of the tests of this module)"
+    with patch.object(Pool().get('ir.date'), 'today', return_value=TODAY):
+        return _county()
+
+
+class EvaluationTestCase(SharedFixtureMixin, DatabaseTestCase, TestCase):
     "Test the monthly evaluation"
     module = 'huinong_points'
+    fixture = staticmethod(_county_of_today)
 
     def setUp(self):
         super().setUp()
@@ -163,7 +171,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         Evaluation = pool.get('huinong.evaluation')
         Party = pool.get('party.party')
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         poor, ordinary = self.c['households']
         sheet = self._sheet({0: (60, 40), 1: (40, 20)})
         self.assertEqual(sheet.total_points, Decimal(160))
@@ -207,7 +215,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         pool = Pool()
         Evaluation = pool.get('huinong.evaluation')
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         # A household without class is not eligible
         create_household(self.c['village'], 9)
         sheet, = self._as(self.c['eval1'], Evaluation.create, [{
@@ -232,7 +240,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         pool = Pool()
         Evaluation = pool.get('huinong.evaluation')
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         sheet = self._through(self._sheet({0: (10, 10)}), last='submit')
         with self.assertRaises(UserError):
             self._as(self.c['committee'], Evaluation.approval_return,
@@ -258,7 +266,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         Evaluation = pool.get('huinong.evaluation')
         Objection = pool.get('huinong.evaluation.objection')
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         sheet = self._through(self._sheet({0: (10, 10), 1: (5, 5)}))
         household = self.c['households'][1]
         # Not before publication, not by a village without the sheet
@@ -286,7 +294,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         pool = Pool()
         Evaluation = pool.get('huinong.evaluation')
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         sheet = self._sheet({0: (10, 10)})
         # Only the evaluation group submits, and only its own village's
         for login in ['committee', 'office', 'county', 'eval_other']:
@@ -323,7 +331,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         User = pool.get('res.user')
         ModelData = pool.get('ir.model.data')
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         for evaluators in [
                 ('eval1', 'supervisor'), ('eval1', 'eval_other'),
                 ('eval1', 'committee')]:
@@ -356,7 +364,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         Line = pool.get('huinong.evaluation.line')
         Score = pool.get('huinong.evaluation.score')
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         sheet = self._sheet({0: (1, 1)})
         self._through(sheet, last='submit')
         line, = Evaluation(sheet.id).lines
@@ -390,7 +398,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         ModelData = pool.get('ir.model.data')
         Warning = pool.get('res.user.warning')
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         participation, policy = Criterion.search([], order=[
                 ('sequence', 'ASC')])
         sheet = self._sheet({0: (60, 40), 1: (0, 0)})
@@ -452,7 +460,10 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         self.assertIn(self.c['households'][1].rec_name,
             cm.exception.message)
         self.assertEqual(Evaluation(sheet.id).state, 'draft')
-        self._as(self.c['eval1'], Warning.skip, cm.exception.name, False)
+        # as the client does: res.user.warning.skip, an RPC without access
+        # checks
+        with Transaction().set_user(self.c['eval1'].id):
+            Warning.skip(cm.exception.name, False)
         self._as(self.c['eval1'], Evaluation.submit, [sheet])
         self.assertEqual(Evaluation(sheet.id).state, 'submitted')
         # Submitted: the cells are read-only like the scores
@@ -466,7 +477,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         pool = Pool()
         Evaluation = pool.get('huinong.evaluation')
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         sheet = self._sheet({0: (60, 40), 1: (30, 20)})
 
         def waiting(login):
@@ -505,7 +516,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         pool = Pool()
         Evaluation = pool.get('huinong.evaluation')
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         poor, ordinary = self.c['households']
         # 110 for the poor and 68 for the ordinary household: accepted
         first = self._through(
@@ -535,7 +546,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         self.assertEqual(Cap.get_caps(2026)['poor'],
             (Decimal(110), Decimal(1335)))
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         Cap.create([{'year': 2026, 'classification': 'poor',
                     'monthly': Decimal(100), 'yearly': Decimal(150)}])
         self.assertEqual(Cap.get_caps(2027)['poor'],
@@ -563,7 +574,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         Cap = pool.get('huinong.evaluation.cap')
         Party = pool.get('party.party')
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         sheet = self._through(self._sheet({0: (60, 40), 1: (10, 0)}))
         Cap.create([{'year': 2026, 'classification': 'poor',
                     'monthly': Decimal(90), 'yearly': Decimal(1000)}])
@@ -582,7 +593,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         pool = Pool()
         Evaluation = pool.get('huinong.evaluation')
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         sheet = self._through(self._sheet({0: (10, 10)}))
         # Over the cap: stays published, the other is credited
         Cap = pool.get('huinong.evaluation.cap')
@@ -606,7 +617,7 @@ class EvaluationTestCase(DatabaseTestCase, TestCase):
         pool = Pool()
         Evaluation = pool.get('huinong.evaluation')
         self._patch_today()
-        self.c = _county()
+        self.c = self.shared()
         sheet = self._sheet({0: (10, 10)})
 
         def count():
@@ -638,10 +649,13 @@ class EvaluationConcurrencyTestCase(DatabaseTestCase, TestCase):
         return Transaction(new=True).start(
             DB_NAME, user_id, context={}, **extras)
 
-    def _run(self, user_id, func, *args, commit=False):
+    def _run(self, user_id, func, *args, commit=False, alone=False):
+        "alone: the set-up, no other transaction runs (every_table)"
         extras = {}
         while True:
             with self._start(user_id, **extras) as transaction:
+                if alone:
+                    transaction._locked_tables = every_table()
                 try:
                     result = func(*args)
                 except TransactionError as e:
@@ -689,7 +703,7 @@ class EvaluationConcurrencyTestCase(DatabaseTestCase, TestCase):
                     })
             ids.update(company=c['company'].id, household=household.id,
                 office=c['office'].id, sheets=[s.id for s in sheets])
-        self._run(USER, setup, commit=True)
+        self._run(USER, setup, commit=True, alone=True)
 
         def post(sheet_id):
             pool = Pool()

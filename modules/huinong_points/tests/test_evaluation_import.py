@@ -7,7 +7,8 @@ from trytond.exceptions import UserError
 from trytond.modules.huinong_card.tests.tools import create_household
 from trytond.modules.huinong_household.tests.tools import (
     csv_bytes, xlsx_bytes)
-from trytond.modules.huinong.tests.tools import DatabaseTestCase, with_transaction
+from trytond.modules.huinong.tests.tools import (
+    DatabaseTestCase, SharedFixtureMixin, with_transaction)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import TestCase
 from trytond.transaction import Transaction
@@ -17,9 +18,20 @@ from .test_evaluation import TODAY, _county
 HEADER = ['户主身份证号', '参与活动', '政策知晓']
 
 
-class EvaluationImportTestCase(DatabaseTestCase, TestCase):
+def _import_county():
+    """The county of the evaluation tests with three households, one of the
+    other village and one without a class"""
+    c = _county(households=(('poor', 1), ('ordinary', 2), ('ordinary', 3)))
+    c['stranger'] = create_household(c['other_village'], 91)
+    c['classless'] = create_household(c['village'], 92)
+    return c
+
+
+class EvaluationImportTestCase(
+        SharedFixtureMixin, DatabaseTestCase, TestCase):
     "Test the import of scores"
     module = 'huinong_points'
+    fixture = staticmethod(_import_county)
 
     def _as(self, user, func, *args, **kwargs):
         with Transaction().set_user(user.id), \
@@ -30,11 +42,7 @@ class EvaluationImportTestCase(DatabaseTestCase, TestCase):
     def _setup(self):
         pool = Pool()
         Evaluation = pool.get('huinong.evaluation')
-        self.c = _county(
-            households=(('poor', 1), ('ordinary', 2), ('ordinary', 3)))
-        # A household of the other village, one without a class
-        self.c['stranger'] = create_household(self.c['other_village'], 91)
-        self.c['classless'] = create_household(self.c['village'], 92)
+        self.c = self.shared()
         sheet, = Evaluation.create([{
                     'village': self.c['village'].id, 'date': TODAY}])
         return sheet

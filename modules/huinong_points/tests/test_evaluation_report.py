@@ -9,15 +9,16 @@ or `pdftotext` the PDF tests are skipped, except when CI is 'true'."""
 import datetime as dt
 import re
 from decimal import Decimal
+from unittest.mock import patch
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.modules.huinong.tests.tools import (
-    compact, needs_pdf_tools, pdf_text, with_transaction)
+    DatabaseTestCase, SharedFixtureMixin, compact, needs_pdf_tools, pdf_text,
+    with_transaction)
 from trytond.modules.huinong_points.tests import test_evaluation
 from trytond.modules.huinong_points.tests.test_evaluation import (
     TODAY, _county)
-from trytond.modules.huinong.tests.tools import DatabaseTestCase
 from trytond.pool import Pool
 from trytond.tests.test_tryton import TestCase
 from trytond.transaction import Transaction
@@ -26,10 +27,32 @@ MOBILE = '13907551234'
 LATIN = re.compile(r'[A-Za-z]{3,}')
 
 
-class EvaluationReportTestCase(DatabaseTestCase, TestCase):
+def _named_county():
+    "The county of the evaluation tests on TODAY, with Chinese names"
+    pool = Pool()
+    Party = pool.get('party.party')
+    User = pool.get('res.user')
+    with patch.object(pool.get('ir.date'), 'today', return_value=TODAY):
+        c = _county(
+            households=(('poor', 1), ('ordinary', 2), ('ordinary', 3)))
+    for login, name in [('eval1', "评议员甲"), ('eval2', "评议员乙"),
+            ('eval3', "评议员丙"), ('office', "乡镇办"),
+            ('committee', "村委会"), ('government', "乡镇政府"),
+            ('county', "县办"), ('supervisor', "监督员")]:
+        User.write([c[login]], {'name': name})
+    for household, name in zip(c['households'],
+            ["符大明", "王小红", "陈阿三"]):
+        Party.write([household], {
+                'name': name, 'huinong_mobile': MOBILE})
+    return c
+
+
+class EvaluationReportTestCase(
+        SharedFixtureMixin, DatabaseTestCase, TestCase):
     "Test the reports of the monthly evaluation"
     module = 'huinong_points'
     language = 'zh_CN'
+    fixture = staticmethod(_named_county)
 
     def setUp(self):
         super().setUp()
@@ -45,21 +68,8 @@ class EvaluationReportTestCase(DatabaseTestCase, TestCase):
 
     def _county(self):
         "The county of the evaluation tests, with Chinese names"
-        pool = Pool()
-        Party = pool.get('party.party')
-        User = pool.get('res.user')
         self._patch_today()
-        self.c = _county(
-            households=(('poor', 1), ('ordinary', 2), ('ordinary', 3)))
-        for login, name in [('eval1', "评议员甲"), ('eval2', "评议员乙"),
-                ('eval3', "评议员丙"), ('office', "乡镇办"),
-                ('committee', "村委会"), ('government', "乡镇政府"),
-                ('county', "县办"), ('supervisor', "监督员")]:
-            User.write([self.c[login]], {'name': name})
-        for household, name in zip(self.c['households'],
-                ["符大明", "王小红", "陈阿三"]):
-            Party.write([household], {
-                    'name': name, 'huinong_mobile': MOBILE})
+        self.c = self.shared()
         return self.c
 
     def _render(self, name, records, data=None, user=None):

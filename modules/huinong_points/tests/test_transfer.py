@@ -14,7 +14,8 @@ from trytond.modules.huinong_card.tests.tools import (
 from trytond.modules.huinong_points.exceptions import LedgerError
 from trytond.modules.huinong_points.tests.tools import (
     create_programme_company, setup_ledger)
-from trytond.modules.huinong.tests.tools import DatabaseTestCase, with_transaction
+from trytond.modules.huinong.tests.tools import (
+    DatabaseTestCase, every_table, with_transaction)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, USER, TestCase
 from trytond.transaction import (
@@ -589,7 +590,7 @@ class TransferConcurrencyTestCase(DatabaseTestCase, TestCase):
             ids.update(company=company.id, office=office.id,
                 households=[h1.id, h2.id, h3.id],
                 transfers=[t.id for t in transfers])
-        self._run(USER, setup, commit=True)
+        self._run(USER, setup, commit=True, alone=True)
 
         def approve(transfer_id):
             pool = Pool()
@@ -629,10 +630,13 @@ class TransferConcurrencyTestCase(DatabaseTestCase, TestCase):
         self.assertEqual(states, ['approved', 'requested'])
         self.assertEqual(balances, [Decimal(30), Decimal(70), Decimal(0)])
 
-    def _run(self, user_id, func, *args, commit=False):
+    def _run(self, user_id, func, *args, commit=False, alone=False):
+        "alone: the set-up, no other transaction runs (every_table)"
         extras = {}
         while True:
             with self._start(user_id, **extras) as transaction:
+                if alone:
+                    transaction._locked_tables = every_table()
                 try:
                     result = func(*args)
                 except TransactionError as e:

@@ -19,14 +19,15 @@ from trytond.transaction import Transaction
 from .tools import PIN, setup_county, stock_in
 
 
-def request(user_id, func, *args, commit=True, company=None, check=True):
+def request(user_id, func, *args, commit=True, company=None, check=True,
+        alone=False):
     """Run func as one RPC request of the user would run: restarted with
     the locks it asks for, sent again while a lock is busy (trytond takes
     them without waiting, also at the start of the transaction), committed
     at the end or rolled back on an error (which propagates)"""
     return in_transaction(func, *args, commit=commit, user=user_id,
         context={'company': company} if company else None, check=check,
-        busy_retries=200)
+        busy_retries=200, alone=alone)
 
 
 class _Committed(DatabaseTestCase):
@@ -47,7 +48,7 @@ class _Committed(DatabaseTestCase):
                 products=[p.id for p in c['products']],
                 households=[h.id for h in c['households']],
                 cards=[card.number for card in c['cards']])
-        request(USER, setup, check=False)
+        request(USER, setup, check=False, alone=True)
 
     def tearDown(self):
         super().tearDown()

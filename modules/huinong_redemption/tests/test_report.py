@@ -8,7 +8,8 @@ import datetime as dt
 
 from trytond.modules.company.tests import set_company
 from trytond.modules.huinong.tests.tools import (
-    DatabaseTestCase, compact, needs_pdf_tools, pdf_text, with_transaction)
+    DatabaseTestCase, SharedFixtureMixin, compact, needs_pdf_tools, pdf_text,
+    with_transaction)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import TestCase
 from trytond.transaction import Transaction, check_access
@@ -16,10 +17,12 @@ from trytond.transaction import Transaction, check_access
 from .tools import PIN, setup_county
 
 
-class RedemptionReportTestCase(DatabaseTestCase, TestCase):
+class RedemptionReportTestCase(
+        SharedFixtureMixin, DatabaseTestCase, TestCase):
     "Test the receipt and the registers"
     module = 'huinong_redemption'
     language = 'zh_CN'
+    fixture = staticmethod(setup_county)
 
     def _redeem(self, c, lines, card=0):
         Redemption = Pool().get('huinong.redemption')
@@ -43,7 +46,7 @@ class RedemptionReportTestCase(DatabaseTestCase, TestCase):
     @with_transaction()
     def test_receipt(self):
         "The receipt: store, number, goods, total and new balance"
-        c = setup_county()
+        c = self.shared()
         rice, _, soap = c['products']
         household = c['households'][0]
         with set_company(c['company']):
@@ -69,7 +72,7 @@ class RedemptionReportTestCase(DatabaseTestCase, TestCase):
         "The register, the public notice and the cancellations of a store"
         pool = Pool()
         Redemption = pool.get('huinong.redemption')
-        c = setup_county()
+        c = self.shared()
         rice, oil, soap = c['products']
         today = dt.date.today()
         data = {'store': c['store'].id, 'from_date': today,
