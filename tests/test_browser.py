@@ -367,6 +367,11 @@ class BrowserTestCase(DemoServerTestCase):
                 expect(header).to_contain_text(label)
             rows = tab.locator('table.tree > tbody > tr')
             expect(rows).to_have_count(len(mine))
+            # sao draws the rows, then fills their cells: wait until each
+            # row shows a resident ID before reading them
+            an_id = re.compile('|'.join(map(re.escape, sorted(mine | others))))
+            for index in range(len(mine)):
+                expect(rows.nth(index)).to_contain_text(an_id)
             texts = rows.all_inner_texts()
             self.screenshot('households')
         except Exception:

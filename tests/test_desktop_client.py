@@ -395,6 +395,15 @@ class DesktopClientTestCase(unittest.TestCase):
             password)
         self.xdotool('key', '--window', dialog[0], 'Return')
 
+    def settled_screen(self, name='households'):
+        """(image, path) of the screen when it is drawn (many colours) and
+        the same as at the last call, else None"""
+        image, path = self.screenshot(name)
+        previous, self._last_grab = getattr(self, '_last_grab', None), image
+        if (previous is not None and previous.tobytes() == image.tobytes()
+                and len(image.getcolors(maxcolors=1 << 20) or []) > 50):
+            return image, path
+
     def screenshot(self, name):
         from PIL import ImageGrab
         image = ImageGrab.grab(xdisplay=self.x_env['DISPLAY'])
@@ -481,8 +490,9 @@ class DesktopClientTestCase(unittest.TestCase):
             main = self.wait_for("the user's name in the title",
                 lambda: (lambda w: w if w and USER_NAME in w[1] else None)(
                     self.main_window()))
-            time.sleep(2)  # let GTK draw the rows
-            image, path = self.screenshot('households')
+            # GTK has drawn the rows when the screen is a drawn window
+            # that stopped changing (two grabs in a row the same)
+            image, path = self.wait_for("the list drawn", self.settled_screen)
         except Exception:
             try:
                 self.screenshot('failure')
