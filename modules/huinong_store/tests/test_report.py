@@ -13,7 +13,8 @@ import re
 from trytond.model.exceptions import AccessError
 from trytond.modules.huinong_store.tests.tools import (
     create_operator, create_store, create_user, get_township)
-from trytond.modules.huinong.tests.tools import DatabaseTestCase, with_transaction
+from trytond.modules.huinong.tests.tools import (
+    DatabaseTestCase, with_transaction)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import TestCase
 from trytond.transaction import Transaction
@@ -79,3 +80,20 @@ class StoreReportTestCase(DatabaseTestCase, TestCase):
         with Transaction().set_user(far_clerk.id), \
                 self.assertRaises(AccessError):
             Notice.execute([store.id], {})
+
+    @with_transaction(context={'language': 'zh_CN'})
+    def test_stock_words_in_chinese(self):
+        "What trytond's zh_CN gets wrong on the clerk's screens is replaced"
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        Button = pool.get('ir.model.button')
+        Uom = pool.get('product.uom')
+        for model in ['stock.shipment.in', 'stock.shipment.in.return',
+                'stock.shipment.internal']:
+            Model = pool.get(model)
+            self.assertEqual(
+                Model.fields_get(['number'])['number']['string'], "单号")
+        done = Button(ModelData.get_id('stock', 'shipment_in_done_button'))
+        self.assertEqual(done.string, "完成收货")
+        unit = Uom(ModelData.get_id('product', 'uom_unit'))
+        self.assertEqual((unit.name, unit.symbol), ("件", "件"))
