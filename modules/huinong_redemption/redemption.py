@@ -658,7 +658,8 @@ class Redemption(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def _check_clerk(cls, store, household):
-        "The user serves at the store and is not of the household"
+        """The user serves at the store, the household is of the store's
+        township and the user is not of the household"""
         pool = Pool()
         User = pool.get('res.user')
         user_id = Transaction().user
@@ -671,6 +672,14 @@ class Redemption(Workflow, ModelSQL, ModelView):
         with without_check_access():
             user = User(user_id)
             own = user.huinong_household
+            township = household.huinong_township
+        # A store serves the households registered in its township
+        # (服务范围为户籍在本辖区内的农户); the answer says nothing of the
+        # card's household (no name, no balance)
+        if not township or township != store.huinong_township:
+            raise RedemptionError(gettext(
+                    'huinong_redemption.msg_store_service_area',
+                    store=store.rec_name))
         if own and own.id == household.id:
             raise RedemptionError(gettext(
                     'huinong_redemption.msg_clerk_own_household',

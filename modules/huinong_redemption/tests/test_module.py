@@ -233,6 +233,42 @@ class HuinongRedemptionTestCase(
             refused([{'product': soap.id}], c['cards'][0].number)
 
     @with_transaction()
+    def test_service_area(self):
+        """A store serves its township's households only: refused on every
+        path, with nothing said of the household"""
+        pool = Pool()
+        Redemption = pool.get('huinong.redemption')
+        c = self.shared()
+        soap = c['products'][2]
+        household = c['households'][0]
+        with set_company(c['company']):
+            before = self.counts()
+            # 罗任村 is of 七坊镇; the store of 元门乡 and its clerk
+            with self.assertRaises(UserError) as cm:
+                self.redeem(c, [{'product': soap.id}], store=c['store2'],
+                    user=c['clerk2'])
+            message = cm.exception.message
+            self.assertIn(c['store2'].rec_name, message)
+            for secret in [household.name, '100', c['cards'][0].number]:
+                self.assertNotIn(secret, message)
+
+            def create_and_confirm():
+                redemption, = Redemption.create([{
+                            'store': c['store2'].id,
+                            'card': c['cards'][0].id,
+                            'lines': [('create', [{
+                                            'kind': 'goods',
+                                            'product': soap.id,
+                                            'quantity': 1}])],
+                            }])
+                Redemption.confirm([redemption], PIN)
+            with self.assertRaises(UserError) as cm:
+                self.as_user(c['clerk2'], create_and_confirm)
+            self.assertEqual(cm.exception.message, message)
+            self.assertEqual(self.counts(), before)
+            self.assertEqual(self.balance(household), Decimal(100))
+
+    @with_transaction()
     def test_idempotent_key(self):
         "The same key again returns the first result and changes nothing"
         pool = Pool()
