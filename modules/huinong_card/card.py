@@ -17,7 +17,8 @@ from trytond.modules.huinong.tools import record_gettext
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, Id
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import (
+    Transaction, check_access, without_check_access)
 
 from .exceptions import CardError, PINError
 from .pin import check_new_pin
@@ -629,6 +630,15 @@ class Card(ApprovalMixin, ModelSQL, ModelView):
                 raise AccessError(gettext(
                         'huinong_card.msg_check_pin_group'))
         card, = cards
+        if Transaction().user:
+            # only a card the user may read (for a clerk: of the store's
+            # township), asked through the record rules before the PIN is
+            # looked at: a failure is counted and locks the card
+            with check_access():
+                readable = cls.search([('id', '=', card.id)])
+            if not readable:
+                raise AccessError(gettext(
+                        'huinong_card.msg_check_pin_card'))
         return card.check_pin(pin)
 
     @classmethod

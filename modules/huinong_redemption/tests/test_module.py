@@ -269,6 +269,30 @@ class HuinongRedemptionTestCase(
             self.assertEqual(self.balance(household), Decimal(100))
 
     @with_transaction()
+    def test_pin_check_needs_the_card(self):
+        """A clerk checks PINs only of cards of the store's township: trying
+        the ids of other cards counts nothing, locks nothing"""
+        pool = Pool()
+        Card = pool.get('huinong.card')
+        c = self.shared()
+        card = c['cards'][0]
+        with set_company(c['company']):
+            for user in [c['clerk2'], c['office2']]:
+                with self.subTest(user=user.login):
+                    with self.assertRaises(AccessError):
+                        self.as_user(user, Card.check_pin_rpc,
+                            [Card(card.id)], '000000')
+                    # nor report it lost
+                    with self.assertRaises(AccessError):
+                        self.as_user(user, Card.report_lost,
+                            [Card(card.id)])
+            self.assertEqual(Card(card.id).pin_failures or 0, 0)
+            self.assertEqual(Card(card.id).state, 'issued')
+            # the clerk of its township may
+            self.assertTrue(self.as_user(c['clerk'], Card.check_pin_rpc,
+                    [Card(card.id)], PIN))
+
+    @with_transaction()
     def test_idempotent_key(self):
         "The same key again returns the first result and changes nothing"
         pool = Pool()
