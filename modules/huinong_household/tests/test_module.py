@@ -309,6 +309,35 @@ class HuinongHouseholdTestCase(ClientViewsMixin, ModuleTestCase):
                     {m.household for m in members},
                     {h1} & visible[name])
 
+        # The class decides the caps: recorded by the township or the
+        # county office only, on every path (the class itself, the
+        # household's one2many), whatever the household's access
+        Class = pool.get('huinong.household.class')
+        for name in ['committee', 'evaluation', 'government']:
+            with self.subTest(role=name), \
+                    Transaction().set_user(users[name].id), check_access():
+                household, = [h for h in visible[name]][:1] or [h1]
+                with self.assertRaises(AccessError):
+                    Class.create([{'household': household.id,
+                                'classification': 'poor',
+                                'start_date': dt.date(2030, 1, 1)}])
+                if name in writable:
+                    with self.assertRaises(AccessError):
+                        Party.write([Party(household.id)], {
+                                'huinong_classes': [('create', [{
+                                                'classification': 'poor',
+                                                'start_date': dt.date(
+                                                    2030, 1, 1)}])]})
+        for name in ['county', 'township']:
+            with Transaction().set_user(users[name].id), check_access():
+                new, = Class.create([{'household': h1.id,
+                            'classification': 'ordinary',
+                            'start_date': dt.date(2031, 1, 1)
+                            if name == 'county' else dt.date(2032, 1, 1),
+                            'reason': name}])
+                Class.write([new], {'reason': name + " 核实"})
+                Class.delete([new])
+
         # A township office cannot move a household out of its township
         with Transaction().set_user(users['township'].id), check_access():
             with self.assertRaises(AccessError):
