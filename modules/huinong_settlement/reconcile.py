@@ -154,7 +154,11 @@ class Reconciliation(Model):
                 redemption.ledger_move, redemption.cancel_move,
                 Sum(Coalesce(line.points, 0)),
                 Sum(Case((bad_move, Literal(1)), else_=Literal(0))),
-                where=redemption.state.in_(['done', 'cancelled']),
+                # done, or cancelled once done; a draft given up at the
+                # counter (discarded) never moved anything
+                where=(redemption.state == 'done')
+                | ((redemption.state == 'cancelled')
+                    & (redemption.done_at != Null)),
                 group_by=[redemption.id, redemption.state,
                     redemption.ledger_move, redemption.cancel_move]))
         documents = {r: (s, m, c, _points(p), b or 0)

@@ -83,6 +83,37 @@ class ReconcileTestCase(SharedFixtureMixin, DatabaseTestCase, TestCase):
         self.assertIn('OK', result['report'])
 
     @with_transaction()
+    def test_discarded_draft(self):
+        """A basket given up at the counter is no difference; a done
+        redemption without its moves still is"""
+        pool = Pool()
+        Redemption = pool.get('huinong.redemption')
+        c = self.shared()
+        rice = c['products'][0]
+        with set_company(c['company']):
+            draft, = Redemption.create([{
+                        'store': c['store'].id,
+                        'card': c['cards'][0].id,
+                        'lines': [('create', [{
+                                        'kind': 'goods',
+                                        'product': rice.id,
+                                        'quantity': 2,
+                                        'unit_points': Decimal(30),
+                                        'points': Decimal(60),
+                                        }])],
+                        }])
+            Redemption.discard([draft])
+            self.assertEqual(Redemption(draft.id).state, 'cancelled')
+            self.assertEqual(self.check(), [])
+            # a done one that lost its ledger move is found
+            done = c['r1']
+            table = Redemption.__table__()
+            with self.broken(table.update([table.ledger_move], [None],
+                        where=table.id == done.id)):
+                self.assertIn(str(Redemption(done.id)),
+                    [d.record for d in self.check()])
+
+    @with_transaction()
     def test_access(self):
         "County office, finance bureau and auditors run it; a clerk not"
         pool = Pool()
