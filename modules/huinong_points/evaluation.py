@@ -779,7 +779,17 @@ class Evaluation(ApprovalMixin, ModelSQL, ModelView):
         if Transaction().user:
             # The administrator (imports, the demo) is not an evaluator
             cls.check_evaluators(evaluations, submit=True)
-        cls.check_caps(evaluations, CAP_STATES)
+        # The households' row locks, as posting takes them: a sheet of the
+        # same household submitted at the same moment waits for this one
+        # and then counts it, so that reviewers never get two sheets that
+        # pass the cap only together (only one could ever be posted)
+        pool = Pool()
+        Ledger = pool.get('huinong.points.ledger')
+        Party = pool.get('party.party')
+        sheet_points = cls.sheet_points(evaluations)
+        Ledger.lock_households([Party(h)
+                for e in evaluations for h, _ in sheet_points[e.id]])
+        cls.check_caps(evaluations, CAP_STATES, sheet_points=sheet_points)
         # a warning the user may pass: last, after every refusal
         cls.check_zero_points(evaluations)
         with without_check_access():

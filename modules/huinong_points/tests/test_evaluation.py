@@ -642,8 +642,15 @@ class EvaluationTestCase(SharedFixtureMixin, DatabaseTestCase, TestCase):
 @unittest.skipIf(backend.name == 'sqlite',
     "SQLite locks the whole database: no two transactions at once")
 class EvaluationConcurrencyTestCase(DatabaseTestCase, TestCase):
-    "Two sheets of one household posted at the same time"
+    "Two sheets of one household submitted or posted at the same time"
     module = 'huinong_points'
+
+    def tearDown(self):
+        super().tearDown()
+        # the tests commit: the next one starts from a fresh database
+        from trytond.tests.test_tryton import activate_module, drop_db
+        drop_db()
+        activate_module(self.module)
 
     def _start(self, user_id, **extras):
         return Transaction(new=True).start(
@@ -744,3 +751,75 @@ class EvaluationConcurrencyTestCase(DatabaseTestCase, TestCase):
         states, balance = self._run(USER, check)
         self.assertEqual(states, ['posted', 'published'])
         self.assertEqual(balance, Decimal(60))
+
+    def test_concurrent_submit_respects_cap(self):
+        """Two sheets of one household submitted at the same moment: the
+        second waits for the first and is refused at submit, before any
+        reviewer sees a sheet that can never be posted"""
+        ids = {}
+
+        def setup():
+            pool = Pool()
+            Evaluation = pool.get('huinong.evaluation')
+            Criterion = pool.get('huinong.evaluation.criterion')
+            c = _county(households=(('poor', 1),))
+            household, = c['households']
+            criteria = Criterion.search([], order=[('sequence', 'ASC')])
+            # Two draft sheets of the month, 60 points each: each passes
+            # the cap of 110 alone, not both
+            sheets = Evaluation.create([{
+                        'village': c['village'].id,
+                        'date': TODAY + dt.timedelta(days=i),
+                        'evaluators': [('add', [
+                                    c[e].id for e in ['eval1', 'eval2',
+                                        'eval3']])],
+                        'lines': [('create', [{
+                                        'household': household.id,
+                                        'scores': [('create', [{
+                                                        'criterion':
+                                                            criterion.id,
+                                                        'score': Decimal(
+                                                            [60, 0][j]),
+                                                        } for j, criterion
+                                                    in enumerate(
+                                                        criteria[:2])])],
+                                        }])],
+                        } for i in range(2)])
+            ids.update(company=c['company'].id, eval1=c['eval1'].id,
+                sheets=[s.id for s in sheets])
+        self._run(USER, setup, commit=True, alone=True)
+
+        def submit(sheet_id):
+            pool = Pool()
+            Evaluation = pool.get('huinong.evaluation')
+            Date = pool.get('ir.date')
+            with Transaction().set_context(company=ids['company'],
+                        _skip_warnings=True), \
+                    check_access(), \
+                    patch.object(Date, 'today', return_value=TODAY):
+                Evaluation.submit([Evaluation(sheet_id)])
+
+        first, second = ids['sheets']
+        extras = {}
+        while True:
+            with self._start(ids['eval1'], **extras) as transaction1:
+                try:
+                    submit(first)
+                except TransactionError as e:
+                    transaction1.rollback()
+                    e.fix(extras)
+                    continue
+                # At the same time the second cannot take the household
+                with self.assertRaises(backend.DatabaseOperationalError):
+                    self._run(ids['eval1'], submit, second)
+                transaction1.commit()
+                break
+        # Once the first is committed, the second sees it: over the cap
+        with self.assertRaises(UserError) as cm:
+            self._run(ids['eval1'], submit, second)
+        self.assertIn('110', cm.exception.message)
+
+        def states():
+            Evaluation = Pool().get('huinong.evaluation')
+            return [s.state for s in Evaluation.browse(ids['sheets'])]
+        self.assertEqual(self._run(USER, states), ['submitted', 'draft'])
