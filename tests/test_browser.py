@@ -547,5 +547,70 @@ class BrowserTestCase(DemoServerTestCase):
             raise
 
 
+class PhoneCounterTestCase(DemoServerTestCase):
+    "The counter on a phone (390×844)"
+    viewport = {'width': 390, 'height': 844}
+    screenshots = ['phone-counter']
+
+    def test_counter_on_a_phone(self):
+        "Card, balance, scan, lines, total and confirm on the first screen"
+        from playwright.sync_api import expect
+
+        import screens
+        page = self.page
+        (number, _, balance), goods = self.counter_data()
+        try:
+            screens.login(page, self.url, self.db_name, 'qifang_clerk',
+                DEMO_PASSWORD)
+            page.evaluate(screens.INSTRUMENT)
+            rpc = screens.RPC(self.url, self.db_name, 'qifang_clerk',
+                DEMO_PASSWORD)
+            counter, = [m for m in rpc.menus()
+                if m['complete_name'].endswith('兑换柜台')]
+            page.evaluate("""id => Sao.Action.exec_keyword('tree_open',
+                {model: 'ir.ui.menu', id: id}, null, false)""",
+                counter['id'])
+            tab = page.locator('#tabcontent .tab-pane.active')
+            card = tab.locator('input[name=card_number]')
+            expect(card).to_be_visible()
+            card.fill(number)
+            card.press('Tab')
+            expect(tab.locator('input[name=head]')).not_to_have_value('')
+            scan = tab.locator('input[name=scan]')
+            scan.fill(goods[0][0])
+            scan.press('Enter')
+            expect(scan).to_have_value('')
+            rows = tab.locator('.form table.tree > tbody > tr')
+            expect(rows.first).to_be_visible()
+            # a phone shows a line's columns one under the other: its goods
+            # (the first column) must be on the first screen
+            # (the goods' name: the row's first link with a text)
+            first_goods = rows.first.locator('a').filter(
+                has_text=re.compile(r'\S')).first
+            self.screenshot('phone-counter')
+            for name, locator in [
+                    ('card', card),
+                    ('balance', tab.locator('input[name=balance]').first),
+                    ('scan', scan),
+                    ('lines', first_goods),
+                    ('total', tab.locator(
+                            'input[name=total_points]').first),
+                    ('confirm', tab.locator(
+                            'button', has_text='确认').first),
+                    ]:
+                box = locator.bounding_box()
+                self.assertIsNotNone(box, name)
+                self.assertLessEqual(box['x'] + box['width'], 390 + 1,
+                    "%s is wider than the phone" % name)
+                self.assertLess(box['y'] + box['height'], 844,
+                    "%s is below the first screen (y=%d)" % (
+                        name, box['y']))
+        except Exception:
+            self.screenshot('failure')
+            raise
+
+    counter_data = BrowserTestCase.counter_data
+
+
 if __name__ == '__main__':
     unittest.main()
