@@ -91,6 +91,18 @@ class Inventory(ApprovalMixin, metaclass=PoolMeta):
                     },
                 })
 
+    @classmethod
+    def default_location(cls):
+        "A clerk counts the storage of the store: theirs when they have one"
+        pool = Pool()
+        User = pool.get('res.user')
+        Location = pool.get('stock.location')
+        store_ids = User.get_huinong_store_ids()
+        if len(store_ids) == 1:
+            store = Location(store_ids[0])
+            if store.storage_location:
+                return store.storage_location.id
+
     @fields.depends('location')
     def on_change_with_huinong_store(self, name=None):
         if self.location and self.location.huinong_store_of:

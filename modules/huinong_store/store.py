@@ -214,7 +214,10 @@ class Location(metaclass=PoolMeta):
             if values.get(field):
                 continue
             location, = cls.create([{
-                        'name': record_gettext('huinong_store.%s' % message),
+                        # named after the store: a picker lists every
+                        # store's locations
+                        'name': record_gettext('huinong_store.%s' % message,
+                            store=values.get('name') or ''),
                         'type': type_,
                         }])
             values[field] = location.id

@@ -630,7 +630,12 @@ class InventoryTestCase(DatabaseTestCase, TestCase):
                                 'location': store.storage_location.id}])
                 far, = Inventory.create([{
                             'location': far_store.storage_location.id}])
+                # a clerk's count is of their store's storage by default,
+                # named after the store
+                self.assertEqual(Inventory.default_location(),
+                    far_store.storage_location.id)
             self.assertEqual(far.huinong_store, far_store)
+            self.assertIn(far_store.name, far_store.storage_location.name)
 
 
 
