@@ -593,6 +593,7 @@ class Card(ApprovalMixin, ModelSQL, ModelView):
                             'locked', 'lost', 'replaced', 'cancelled'}
                         else 'not_issued'),
                     card=self.number or self.household.rec_name))
+        self._check_user_failures()
         hash_ = self._pin_hashes([self]).get(self.id)
         valid = False
         if hash_ and pin:
@@ -642,6 +643,22 @@ class Card(ApprovalMixin, ModelSQL, ModelView):
         return card.check_pin(pin)
 
     @classmethod
+    def _check_user_failures(cls):
+        """Refuse every PIN check of a user who typed too many wrong PINs
+        in 24 hours, over all cards (nothing is counted on the card)"""
+        pool = Pool()
+        Configuration = pool.get('huinong.configuration')
+        Failure = pool.get('huinong.card.pin_failure')
+        user_id = Transaction().user
+        if not user_id:
+            return
+        limit = Configuration(1).get_card_pin_user_max_failures()
+        count = Failure.recent(user_id)
+        if count >= limit:
+            raise PINError(gettext(
+                    'huinong_card.msg_pin_user_limit', count=count))
+
+    @classmethod
     def _pin_limit(cls):
         pool = Pool()
         Configuration = pool.get('huinong.configuration')
@@ -682,9 +699,16 @@ class Card(ApprovalMixin, ModelSQL, ModelView):
         tell the household at the limit; return (failures, locked)"""
         pool = Pool()
         SMS = pool.get('huinong.sms')
+        Failure = pool.get('huinong.card.pin_failure')
         card = cls(card_id)
         if failures is None:
             failures = (card.pin_failures or 0) + 1
+        if Transaction().user:
+            Failure.create([{
+                        'user': Transaction().user,
+                        'card': card_id,
+                        'at': dt.datetime.now(),
+                        }])
         values = {'pin_failures': failures}
         locked = failures >= limit and card.state == 'issued'
         if locked:
@@ -800,6 +824,16 @@ class Configuration(metaclass=PoolMeta):
         help="The card is locked after this number of consecutive wrong "
         "PINs. Empty means 5.")
 
+    card_pin_user_max_failures = fields.Integer(
+        "PIN Failures a User per Day",
+        domain=['OR',
+            ('card_pin_user_max_failures', '=', None),
+            ('card_pin_user_max_failures', '>', 0),
+            ],
+        help="Wrong PINs a user (a counter) may enter over all cards in 24 "
+        "hours; then every PIN check of that user is refused until the "
+        "oldest of them is 24 hours old. Empty means 10.")
+
     @classmethod
     def default_card_pin_max_failures(cls):
         return 5
@@ -807,4 +841,42 @@ class Configuration(metaclass=PoolMeta):
     def get_card_pin_max_failures(self):
         return (self.card_pin_max_failures
             or self.default_card_pin_max_failures())
+
+    @classmethod
+    def default_card_pin_user_max_failures(cls):
+        return 10
+
+    def get_card_pin_user_max_failures(self):
+        return (self.card_pin_user_max_failures
+            or self.default_card_pin_user_max_failures())
+
+
+class PINFailure(ModelSQL, ModelView):
+    "PIN Failure"
+    __string__ = "PIN Failure"
+    # A wrong PIN, who typed it and when: a user trying many cards' PINs is
+    # an attack, not a forgetful villager (a card's own count resets)
+    __name__ = 'huinong.card.pin_failure'
+
+    user = fields.Many2One(
+        'res.user', "User", required=True, readonly=True, ondelete='CASCADE')
+    card = fields.Many2One(
+        'huinong.card', "Card", required=True, readonly=True,
+        ondelete='CASCADE')
+    at = fields.DateTime("At", required=True, readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('at', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def recent(cls, user_id):
+        "The user's wrong PINs of the last 24 hours"
+        since = dt.datetime.now() - dt.timedelta(hours=24)
+        with without_check_access():
+            return cls.search_count([
+                    ('user', '=', user_id),
+                    ('at', '>=', since),
+                    ])
 

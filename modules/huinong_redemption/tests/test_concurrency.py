@@ -57,12 +57,12 @@ class _Committed(DatabaseTestCase):
         drop_db()
         activate_module(self.module)
 
-    def redeem(self, card, lines, key):
+    def redeem(self, card, lines, key, pin=PIN):
         Redemption = Pool().get('huinong.redemption')
         return Redemption.redeem({
                 'store': self.ids['store'],
                 'card': card,
-                'pin': PIN,
+                'pin': pin,
                 'key': key,
                 'lines': lines,
                 })
@@ -251,6 +251,47 @@ class RedemptionFailureTestCase(_Committed):
         request(self.ids['clerk'], self.redeem, card, lines, 'pin-2',
             company=self.ids['company'])
         self.assertEqual(request(USER, failures, check=False), 0)
+
+    def test_wrong_pins_of_one_user(self):
+        """A clerk's wrong PINs over several cards: at the day's limit every
+        PIN check of that clerk is refused, nothing counted on the cards;
+        another user is not affected"""
+        cards = self.ids['cards']
+        lines = [{'product': self.ids['products'][2], 'quantity': 1}]
+
+        def configure():
+            Configuration = Pool().get('huinong.configuration')
+            Configuration.write([Configuration(1)],
+                {'card_pin_user_max_failures': 2})
+        request(USER, configure, check=False)
+
+        def card_failures():
+            Card = Pool().get('huinong.card')
+            return [Card.search([('number', '=', n)])[0].pin_failures or 0
+                for n in cards]
+        for i, card in enumerate(cards):
+            with self.assertRaises(UserError):
+                request(self.ids['clerk'],
+                    lambda *a: self.redeem(*a, pin='000000'), card, lines,
+                    'wrong-%d' % i, company=self.ids['company'])
+        self.assertEqual(request(USER, card_failures, check=False), [1, 1])
+        before = self.state()
+        # the right PIN now: refused for this clerk, the cards untouched
+        with self.assertRaises(UserError) as cm:
+            request(self.ids['clerk'], self.redeem, cards[0], lines,
+                'right-1', company=self.ids['company'])
+        self.assertIn('24', cm.exception.message)
+        self.assertNotIn(cards[0], cm.exception.message)
+        self.assertEqual(self.state(), before)
+        self.assertEqual(request(USER, card_failures, check=False), [1, 1])
+
+        # the county office reads who typed them
+        def failures():
+            Failure = Pool().get('huinong.card.pin_failure')
+            return [(f.user.id, f.card.number) for f in Failure.search(
+                    [], order=[('id', 'ASC')])]
+        self.assertEqual(request(USER, failures, check=False),
+            [(self.ids['clerk'], card) for card in cards])
 
     def test_failure_after_stock(self):
         "No stock move, no ledger line, no count used, no redemption"
