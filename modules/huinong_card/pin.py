@@ -18,7 +18,11 @@ def check_new_pin(pin, confirm, resident_id=None, birth_date=None):
     6 digits, typed the same twice, not guessable (one digit repeated,
     a run like 123456 or 654321, a repeated pair or triple like 121212 or
     123123, the last six of the resident ID, the birth date)."""
-    if not pin or len(pin) != PIN_LENGTH or not pin.isdigit():
+    # ASCII digits only: str.isdigit() also takes Arabic-Indic or
+    # full-width digits (and a PIN equal to the ID's last six in another
+    # script would pass the guessable check)
+    if (not isinstance(pin, str) or len(pin) != PIN_LENGTH
+            or not pin.isascii() or not pin.isdigit()):
         raise PINValidationError(gettext('huinong_card.msg_pin_format'))
     if pin != confirm:
         raise PINValidationError(gettext('huinong_card.msg_pin_mismatch'))

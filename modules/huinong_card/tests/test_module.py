@@ -42,7 +42,10 @@ class HuinongCardTestCase(ClientViewsMixin, ModuleTestCase):
         for pin, confirm in [
                 ('12345', '12345'), ('1234567', '1234567'),
                 ('12a456', '12a456'), ('', ''), (None, None),
-                ('135790', '135791')]:
+                ('135790', '135791'),
+                # digits of other scripts: Arabic-Indic, full-width
+                ('١٣٥٧٩٠', '١٣٥٧٩٠'), ('１３５７９０', '１３５７９０'),
+                (135790, 135790)]:
             with self.assertRaises(ValidationError, msg=pin):
                 check_new_pin(pin, confirm)
         for pin in ['000000', '999999', '123456', '654321', '012345',
