@@ -318,6 +318,12 @@ class Party(metaclass=PoolMeta):
         identifiers = cls._resident_identifiers(households)
         mobiles = cls._huinong_mobiles(households)
         for party in households:
+            # the head's name is what the notices, receipts and statements
+            # show: never empty nor blank
+            if not (party.name or '').strip():
+                raise HouseholdValidationError(gettext(
+                        'huinong_household.msg_household_name_required',
+                        resident_id=cls._huinong_rid_text(party)))
             if not party.huinong_village:
                 raise HouseholdValidationError(gettext(
                         'huinong_household.msg_household_village_required',
@@ -331,6 +337,12 @@ class Party(metaclass=PoolMeta):
                 raise HouseholdValidationError(gettext(
                         'huinong_household.msg_household_mobile_invalid',
                         household=party.rec_name, mobile=mobile.value))
+
+    @staticmethod
+    def _huinong_rid_text(party):
+        "The household's resident ID, for a message about it, or ''"
+        return ''.join(i.code for i in (party.identifiers or [])
+            if i.type == 'cn_ric')[:18]
 
     @classmethod
     def check_huinong_photo(cls, parties, field_names=None):

@@ -90,6 +90,16 @@ class HuinongHouseholdTestCase(ClientViewsMixin, ModuleTestCase):
         with self.assertRaises(ValidationError):
             Party.create([{'name': "无证", 'huinong_household': True,
                         'huinong_village': v1.id}])
+        # and the head's name, never blank
+        # (a refused creation is not rolled back here: a serial each)
+        for serial, name in [(3, None), (5, ''), (6, '   ')]:
+            with self.subTest(name=name):
+                with self.assertRaises(ValidationError) as cm:
+                    self._household(v1, serial, name=name)
+                self.assertIn(resident_id(serial), cm.exception.message)
+        household = self._household(v1, 4)
+        with self.assertRaises(ValidationError):
+            Party.write([household], {'name': ' '})
         # Other parties are not concerned
         Party.create([{'name': "供应商"}])
 
