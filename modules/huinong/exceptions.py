@@ -8,6 +8,10 @@ class AreaValidationError(ValidationError):
     pass
 
 
+class WholeNumberError(ValidationError):
+    pass
+
+
 class ApprovalError(UserError):
     pass
 

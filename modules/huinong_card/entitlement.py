@@ -18,6 +18,7 @@ from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields)
 from trytond.model.exceptions import AccessError
+from trytond.modules.huinong.fields import WholeNumber
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
@@ -73,7 +74,7 @@ class EntitlementRule(DeactivableMixin, ModelSQL, ModelView):
             ], "Households",
         help="The class of the households that receive the grant each "
         "month, on the first day of the month.")
-    quantity = fields.Integer("Quantity per Month", required=True,
+    quantity = WholeNumber("Quantity per Month", required=True,
         domain=[('quantity', '>', 0)])
     months = fields.Integer("Valid for Months", required=True,
         domain=[('months', '>', 0)],
@@ -145,7 +146,7 @@ class EntitlementGrant(_AppendOnly, ModelSQL, ModelView):
     type = fields.Many2One(
         'huinong.entitlement.type', "Type", required=True,
         ondelete='RESTRICT')
-    quantity = fields.Integer("Quantity", required=True,
+    quantity = WholeNumber("Quantity", required=True,
         domain=[('quantity', '>', 0)])
     start_date = fields.Date("Valid From", required=True,
         domain=[
@@ -255,7 +256,7 @@ class EntitlementUse(_AppendOnly, ModelSQL, ModelView):
     grant = fields.Many2One(
         'huinong.entitlement.grant', "Grant", required=True, readonly=True,
         ondelete='RESTRICT')
-    quantity = fields.Integer("Quantity", required=True, readonly=True,
+    quantity = WholeNumber("Quantity", required=True, readonly=True,
         help="Negative for the reversal of a use.")
     date = fields.Date("Date", required=True, readonly=True)
     origin = fields.Reference(

@@ -20,6 +20,7 @@ from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.model.exceptions import AccessError
+from trytond.modules.huinong.fields import WholeNumber
 from trytond.modules.huinong.tools import record_gettext, stored_defaults
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
@@ -965,7 +966,7 @@ class RedemptionLine(ModelSQL, ModelView):
             'invisible': Eval('kind') != 'entitlement',
             'readonly': Eval('redemption_state') != 'draft',
             })
-    quantity = fields.Integer("Quantity", required=True, states=_draft,
+    quantity = WholeNumber("Quantity", required=True, states=_draft,
         domain=[('quantity', '>', 0)])
     unit_points = fields.Numeric("Points Price", digits=POINTS_DIGITS,
         readonly=True)

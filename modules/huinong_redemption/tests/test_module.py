@@ -293,6 +293,32 @@ class HuinongRedemptionTestCase(
                     [Card(card.id)], PIN))
 
     @with_transaction()
+    def test_quantities_are_whole(self):
+        """A fraction, a boolean, a text, NaN or 10^10 as a quantity: a
+        translated refusal, never a cut value, nothing written"""
+        pool = Pool()
+        Redemption = pool.get('huinong.redemption')
+        c = self.shared()
+        soap = c['products'][2]
+        with set_company(c['company']):
+            before = self.counts()
+            for quantity in [2.9, 0.5, Decimal('1.5'), True, '2',
+                    float('nan'), float('inf'), 10 ** 10]:
+                with self.subTest(quantity=quantity):
+                    with self.assertRaises(UserError) as cm:
+                        self.redeem(c, [{'product': soap.id,
+                                    'quantity': quantity}])
+                    message = cm.exception.message
+                    self.assertNotIn('Traceback', message)
+                    self.assertNotIn('integer', message.lower())
+                    self.assertEqual(self.counts(), before)
+                    self.assertEqual(
+                        self.balance(c['households'][0]), Decimal(100))
+            # a whole number sent as 2.0 is the number 2
+            result = self.redeem(c, [{'product': soap.id, 'quantity': 2.0}])
+            self.assertEqual(result['points'], Decimal(10))
+
+    @with_transaction()
     def test_idempotent_key(self):
         "The same key again returns the first result and changes nothing"
         pool = Pool()
