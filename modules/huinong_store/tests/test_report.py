@@ -97,3 +97,13 @@ class StoreReportTestCase(DatabaseTestCase, TestCase):
         self.assertEqual(done.string, "完成收货")
         unit = Uom(ModelData.get_id('product', 'uom_unit'))
         self.assertEqual((unit.name, unit.symbol), ("件", "件"))
+        # trytond's own messages whose zh_CN is fuzzy (English shown) or
+        # wrong (a button's refusal read as a deletion's): huinong's
+        from trytond.i18n import gettext
+        self.assertEqual(gettext('ir.msg_button_state_record',
+                button="确认", record="DH0001", model="兑换"),
+            "不能对“兑换”的记录“DH0001”执行“确认”。")
+        self.assertEqual(gettext('ir.msg_context_groups', groups="营业员"),
+            "所属用户组：营业员")
+        self.assertIn("必须填写", gettext('ir.msg_required_validation_record',
+                field="户主", record="x", model="农户"))
