@@ -19,6 +19,7 @@ from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields)
 from trytond.model.exceptions import AccessError
 from trytond.modules.huinong.fields import WholeNumber
+from trytond.modules.huinong.model import EditGroupsMixin
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
@@ -136,9 +137,15 @@ class EntitlementRule(DeactivableMixin, ModelSQL, ModelView):
         cls.grant_monthly()
 
 
-class EntitlementGrant(_AppendOnly, ModelSQL, ModelView):
+class EntitlementGrant(
+        EditGroupsMixin, _AppendOnly, ModelSQL, ModelView):
     "Entitlement Grant"
     __name__ = 'huinong.entitlement.grant'
+    # goods for a household: granted by the offices only, whatever the
+    # household's access gives (EditGroupsMixin)
+    _edit_groups = [
+        'huinong.group_county_office', 'huinong.group_township_office']
+    _edit_groups_message = 'huinong_card.msg_entitlement_grant_editor'
 
     household = fields.Many2One(
         'party.party', "Household", required=True, ondelete='RESTRICT',
@@ -243,9 +250,12 @@ class EntitlementGrant(_AppendOnly, ModelSQL, ModelView):
         return result
 
 
-class EntitlementUse(_AppendOnly, ModelSQL, ModelView):
+class EntitlementUse(EditGroupsMixin, _AppendOnly, ModelSQL, ModelView):
     "Entitlement Use"
     __name__ = 'huinong.entitlement.use'
+    # written by the counter and its cancellation only, never by a user
+    _edit_groups = []
+    _edit_groups_message = 'huinong_card.msg_entitlement_use_system'
 
     household = fields.Many2One(
         'party.party', "Household", required=True, readonly=True,

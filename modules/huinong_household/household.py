@@ -8,7 +8,7 @@ from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     DictSchemaMixin, ModelSQL, ModelView, Unique, fields, sequence_ordered)
-from trytond.model.exceptions import AccessError
+from trytond.modules.huinong.model import EditGroupsMixin
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
@@ -126,7 +126,7 @@ class Member(sequence_ordered(), ModelSQL, ModelView):
                         household=identifier.party.rec_name))
 
 
-class HouseholdClass(ModelSQL, ModelView):
+class HouseholdClass(EditGroupsMixin, ModelSQL, ModelView):
     "Household Class"
     __name__ = 'huinong.household.class'
 
@@ -170,40 +170,10 @@ class HouseholdClass(ModelSQL, ModelView):
         return Pool().get('ir.date').today()
 
     # The class decides a household's caps (money): only these groups
-    # record one, whatever the household's own access grants (its access
-    # comes through __access__, and trytond gives the highest of the two:
-    # the village committee, which writes households, would write classes)
-    _editor_groups = [
+    # record one, whatever the household's access grants (EditGroupsMixin)
+    _edit_groups = [
         'huinong.group_county_office', 'huinong.group_township_office']
-
-    @classmethod
-    def check_editor(cls):
-        pool = Pool()
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
-        transaction = Transaction()
-        if not transaction.user or not transaction.check_access:
-            return
-        allowed = {ModelData.get_id(*g.split('.'))
-            for g in cls._editor_groups}
-        if not allowed & set(User.get_groups()):
-            raise AccessError(gettext(
-                    'huinong_household.msg_class_editor'))
-
-    @classmethod
-    def create(cls, vlist):
-        cls.check_editor()
-        return super().create(vlist)
-
-    @classmethod
-    def write(cls, *args):
-        cls.check_editor()
-        super().write(*args)
-
-    @classmethod
-    def delete(cls, records):
-        cls.check_editor()
-        super().delete(records)
+    _edit_groups_message = 'huinong_household.msg_class_editor'
 
     @classmethod
     def validate_fields(cls, records, field_names):

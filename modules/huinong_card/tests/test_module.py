@@ -435,6 +435,27 @@ class HuinongCardTestCase(ClientViewsMixin, ModuleTestCase):
         card = issue_card(h1)
         self.assertIn("理发", Card(card.id).entitlements)
 
+        # Goods for a household: granted by the offices only, the uses
+        # written by the counter only, whatever the household's access
+        # gives (the village committee changes households)
+        committee = create_user('committee', 'group_village_committee', [v1])
+        office = create_user('office', 'group_township_office', [v1.parent])
+        grant = {'household': h1.id, 'type': rice.id, 'quantity': 5,
+            'start_date': d(2026, 5, 1)}
+        with Transaction().set_user(committee.id), check_access():
+            with self.assertRaises(AccessError):
+                Grant.create([grant])
+            with self.assertRaises(AccessError):
+                Use.create([{'household': h1.id, 'type': haircut.id,
+                            'grant': new.id, 'quantity': -2,
+                            'date': d(2026, 5, 1)}])
+        with Transaction().set_user(office.id), check_access():
+            Grant.create([grant])
+            with self.assertRaises(AccessError):
+                Use.create([{'household': h1.id, 'type': haircut.id,
+                            'grant': new.id, 'quantity': -2,
+                            'date': d(2026, 5, 1)}])
+
     @with_transaction()
     def test_entitlement_rules(self):
         "Monthly grants by household class, given once"
