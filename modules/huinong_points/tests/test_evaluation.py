@@ -678,6 +678,27 @@ class EvaluationConcurrencyTestCase(DatabaseTestCase, TestCase):
                     transaction.rollback()
                 return result
 
+    def _race_over_cap(self, user_id, func, first, second):
+        """func(first) holds the household's lock, uncommitted: func(second)
+        at the same time cannot take it; once the first is committed, the
+        second sees it and is refused over the cap of 110"""
+        extras = {}
+        while True:
+            with self._start(user_id, **extras) as transaction1:
+                try:
+                    func(first)
+                except TransactionError as e:
+                    transaction1.rollback()
+                    e.fix(extras)
+                    continue
+                with self.assertRaises(backend.DatabaseOperationalError):
+                    self._run(user_id, func, second)
+                transaction1.commit()
+                break
+        with self.assertRaises(UserError) as cm:
+            self._run(user_id, func, second)
+        self.assertIn('110', cm.exception.message)
+
     def test_concurrent_posting_respects_cap(self):
         "Two sheets that pass the cap together: only one is credited"
         ids = {}
@@ -722,25 +743,7 @@ class EvaluationConcurrencyTestCase(DatabaseTestCase, TestCase):
                         return_value=TODAY + dt.timedelta(days=5)):
                 Evaluation.post([Evaluation(sheet_id)])
 
-        first, second = ids['sheets']
-        extras = {}
-        while True:
-            with self._start(ids['office'], **extras) as transaction1:
-                try:
-                    post(first)
-                except TransactionError as e:
-                    transaction1.rollback()
-                    e.fix(extras)
-                    continue
-                # At the same time the second cannot take the household
-                with self.assertRaises(backend.DatabaseOperationalError):
-                    self._run(ids['office'], post, second)
-                transaction1.commit()
-                break
-        # Once the first is committed, the second sees it and hits the cap
-        with self.assertRaises(UserError) as cm:
-            self._run(ids['office'], post, second)
-        self.assertIn('110', cm.exception.message)
+        self._race_over_cap(ids['office'], post, *ids['sheets'])
 
         def check():
             pool = Pool()
@@ -799,25 +802,7 @@ class EvaluationConcurrencyTestCase(DatabaseTestCase, TestCase):
                     patch.object(Date, 'today', return_value=TODAY):
                 Evaluation.submit([Evaluation(sheet_id)])
 
-        first, second = ids['sheets']
-        extras = {}
-        while True:
-            with self._start(ids['eval1'], **extras) as transaction1:
-                try:
-                    submit(first)
-                except TransactionError as e:
-                    transaction1.rollback()
-                    e.fix(extras)
-                    continue
-                # At the same time the second cannot take the household
-                with self.assertRaises(backend.DatabaseOperationalError):
-                    self._run(ids['eval1'], submit, second)
-                transaction1.commit()
-                break
-        # Once the first is committed, the second sees it: over the cap
-        with self.assertRaises(UserError) as cm:
-            self._run(ids['eval1'], submit, second)
-        self.assertIn('110', cm.exception.message)
+        self._race_over_cap(ids['eval1'], submit, *ids['sheets'])
 
         def states():
             Evaluation = Pool().get('huinong.evaluation')
